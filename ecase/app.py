@@ -1,0 +1,62 @@
+"""The application factory: settings in, a configured Flask app out, nothing at import time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+
+from ecase import api
+from ecase.bootstrap import build_context
+from ecase.config import Settings
+from ecase.http import auth, errors, i18n, security
+from ecase.http.context import EXTENSION_KEY
+from ecase.services.context import Context
+from ecase.web import pages
+
+csrf = CSRFProtect()
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Flask:
+    settings = settings or (context.settings if context else Settings.from_env())
+    app = Flask(
+        "ecase",
+        root_path=str(Path(__file__).parent),
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="ecase_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions[EXTENSION_KEY] = context or build_context(settings)
+
+    csrf.init_app(app)
+
+    @app.before_request
+    def _csrf_unless_token() -> None:
+        # Bearer tokens are not sent by browsers on their own, so they need no CSRF token;
+        # everything carried by the session cookie does.
+        if request.method not in {"GET", "HEAD", "OPTIONS"} and auth.bearer_token() is None:
+            csrf.protect()
+
+    auth.init_app(app)
+    i18n.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(pages.bp)
+    errors.init_app(app)
+    security.init_app(app)
+    return app

@@ -1,0 +1,62 @@
+"""The composition root: the only module that picks concrete adapters for the ports."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine
+
+from ecase.config import Settings
+from ecase.db import make_engine, make_session_factory, normalise_database_url
+from ecase.domain.reference import ReferenceScheme
+from ecase.services.context import Context, DocumentDispatcher
+from storage import BlobStore
+from storage.url import open_blob_store
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    return open_blob_store(
+        settings.storage_url,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+    )
+
+
+def build_context(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    blobs: BlobStore | None = None,
+    dispatch_document: DocumentDispatcher | None = None,
+) -> Context:
+    """Wire settings to real adapters; tests pass their own engine or fakes where they must."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = engine or make_engine(settings.database_url)
+    extra = {"dispatch_document": dispatch_document} if dispatch_document else {}
+    return Context(
+        settings=settings,
+        session_factory=make_session_factory(engine),
+        blobs=blobs or build_blob_store(settings),
+        scheme=ReferenceScheme(settings.reference_format),
+        **extra,
+    )
+
+
+def alembic_config(database_url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Percent signs in passwords would be read as interpolation by ConfigParser.
+    config.set_main_option(
+        "sqlalchemy.url", normalise_database_url(database_url).replace("%", "%%")
+    )
+    return config
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)

@@ -1,0 +1,211 @@
+"""The ``ecase`` command: set-up, serving, administration and integrity checks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ecase.bootstrap import build_context, upgrade_database
+from ecase.config import ConfigError, Settings
+from ecase.domain.enums import Role
+from ecase.domain.errors import EcaseError
+from ecase.services import integrity, setup, users
+from ecase.services.context import Context
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _context() -> Context:
+    return build_context(_settings())
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """Turn ecase's own errors into one readable line and a non-zero exit, never a traceback."""
+    try:
+        return action()
+    except EcaseError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
+def main(verbose: bool) -> None:
+    """ecase: electronic case files for the Ausländerbehörde."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option("--admin", "admin_name", default=None, help="Create this first administrator.")
+@click.option("--password", default=None, help="Password of the first administrator.")
+def init(admin_name: str | None, password: str | None) -> None:
+    """Create directories, migrate the database, add the first admin (idempotent)."""
+    settings = _settings()
+    for path in (settings.home, settings.inbox_path, settings.inbox_path / "failed"):
+        path.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.database_url)
+    ctx = build_context(settings)
+    _run(lambda: setup.ensure_file_plan_entry(ctx, settings.default_file_plan))
+    if admin_name:
+        if not password:
+            raise click.UsageError("--admin needs --password")
+        created = _run(lambda: setup.ensure_admin(ctx, admin_name, password))
+        out.print(f"administrator {admin_name} created" if created else "an administrator exists")
+    elif not setup.has_admin(ctx):
+        generated = secrets.token_urlsafe(12) + "A1"
+        _run(lambda: setup.ensure_admin(ctx, "admin", generated))
+        credentials = settings.home / "initial-admin.txt"
+        fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"user: admin\npassword: {generated}\n")
+        out.print(f"administrator 'admin' created; its password is in {credentials}")
+    out.print(f"ecase is initialised in {settings.home}")
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port (default ECASE_PORT or 5000).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--workers", type=int, default=1, show_default=True, help="Background workers.")
+@click.option("--threads", type=int, default=8, show_default=True, help="Web server threads.")
+def serve(port: int | None, host: str, workers: int, threads: int) -> None:
+    """Serve the web app and API, with background worker process(es) beside it."""
+    from waitress import serve as waitress_serve  # noqa: PLC0415  # only the serving process needs it
+
+    from ecase.app import create_app  # noqa: PLC0415  # the app is built only when serving
+
+    settings = _settings()
+    port = port or settings.port
+    worker: subprocess.Popen[bytes] | None = None
+    del workers  # the background worker arrives with the ingest pipeline
+    app = create_app(settings)
+    out.print(f"ecase serves on http://{host}:{port}/ — log in at http://{host}:{port}/login")
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="ecase")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@main.group()
+def user() -> None:
+    """Manage staff accounts."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--team", "teams", multiple=True, help="Team (repeatable).")
+@click.option("--password", required=True, help="Initial password (at least 12 characters).")
+def user_create(name: str, role: str, teams: tuple[str, ...], password: str) -> None:
+    """Create a user account."""
+    ctx = _context()
+    view = _run(lambda: users.create_user(ctx, None, name, role, password, teams=teams))
+    out.print(f"user {view.username} ({view.role}) created")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List user accounts."""
+    for view in users.list_users(_context()):
+        teams = ", ".join(view.teams) or "-"
+        state = "active" if view.active else "disabled"
+        out.print(f"{view.username}\t{view.role}\t{teams}\t{state}")
+
+
+@main.group()
+def team() -> None:
+    """Manage teams (Sachgebiete)."""
+
+
+@team.command("create")
+@click.argument("name")
+def team_create(name: str) -> None:
+    """Create a team (idempotent)."""
+    ctx = _context()
+    _run(lambda: users.create_team(ctx, None, name))
+    out.print(f"team {name} exists")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+def token_create(name: str, label: str) -> None:
+    """Print a new API token for user NAME (shown once; store it safely)."""
+    ctx = _context()
+    click.echo(_run(lambda: users.create_token(ctx, None, name, label)))
+
+
+@main.group()
+def storage() -> None:
+    """Blob storage."""
+
+
+@storage.command("verify")
+def storage_verify() -> None:
+    """Re-hash every blob; report missing, corrupt and orphaned blobs (exit 1 if any)."""
+    ctx = _context()
+    with Progress(
+        TextColumn("verifying blobs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("verify", total=None)
+
+        def report(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = integrity.verify_storage(ctx, progress=report)
+    for label, keys in (
+        ("missing", result.missing),
+        ("corrupt", result.corrupt),
+        ("orphaned", result.orphaned),
+    ):
+        for key in keys:
+            click.echo(f"{label}\t{key}")
+    out.print(
+        f"checked {result.checked} blobs: {len(result.missing)} missing, "
+        f"{len(result.corrupt)} corrupt, {len(result.orphaned)} orphaned"
+    )
+    if result.missing or result.corrupt or result.orphaned:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The one place that decides who may see and change what: deny unless a rule allows.
+
+Every service asks here before it touches personal data; the entry points never decide.
+The rules follow need-to-know in an Ausländerbehörde: a file is read by the team that
+works it (and whoever it is assigned to); auditors and admins never read content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ecase.domain.actor import Actor
+from ecase.domain.enums import CaseStatus, Role
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """The few facts about a case file that access decisions depend on."""
+
+    team_id: int | None
+    assignee_id: int | None
+    status: CaseStatus
+
+
+def can_read_person_master_data(actor: Actor) -> bool:
+    """Staff may look up people to avoid duplicates and to file mail; each lookup is audited."""
+    return actor.is_staff_reader
+
+
+def can_create_person(actor: Actor) -> bool:
+    return actor.is_staff_reader
+
+
+def can_create_case(actor: Actor) -> bool:
+    return actor.is_staff_reader
+
+
+def can_read_case(actor: Actor, case: CaseFacts) -> bool:
+    if case.assignee_id is not None and case.assignee_id == actor.user_id:
+        return actor.is_staff_reader
+    if actor.role in {Role.CASEWORKER, Role.SUPERVISOR}:
+        return case.team_id is not None and case.team_id in actor.team_ids
+    return False
+
+
+def can_add_document(actor: Actor, case: CaseFacts) -> bool:
+    """Clerks file incoming mail into any open file; caseworkers into the files they read."""
+    if case.status is not CaseStatus.OPEN:
+        return False
+    if actor.role is Role.CLERK:
+        return True
+    return can_read_case(actor, case)
+
+
+def can_manage_users(actor: Actor) -> bool:
+    return actor.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class CaseScope:
+    """The set of files an actor may read, in a form queries and the search index can apply."""
+
+    team_ids: frozenset[int]
+    assignee_id: int | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.team_ids and self.assignee_id is None
+
+    def includes(self, case: CaseFacts) -> bool:
+        if self.assignee_id is not None and case.assignee_id == self.assignee_id:
+            return True
+        return case.team_id is not None and case.team_id in self.team_ids
+
+
+def readable_cases(actor: Actor) -> CaseScope:
+    """Must agree with ``can_read_case``; the policy tests check both against each other."""
+    if actor.role in {Role.CASEWORKER, Role.SUPERVISOR}:
+        return CaseScope(actor.team_ids, actor.user_id)
+    if actor.role is Role.CLERK:
+        return CaseScope(frozenset(), actor.user_id)
+    return CaseScope(frozenset(), None)
+
+
+def can_use_inbox(actor: Actor) -> bool:
+    """The Posteingang (unfiled documents) is the clerks' desk; supervisors oversee it."""
+    return actor.role in {Role.CLERK, Role.SUPERVISOR}

@@ -1,0 +1,91 @@
+"""The one place where errors become HTTP answers: JSON under /api, pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from ecase.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    EcaseError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+    UnsupportedMediaError,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_FOR: dict[type[EcaseError], int] = {
+    InvalidInputError: 400,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    PayloadTooLargeError: 413,
+    UnsupportedMediaError: 415,
+    ServiceUnavailableError: 503,
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path in {"/healthz", "/readyz"}
+
+
+def _payload(status: int, name: str, message: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": status, "status": name, "message": message}
+    body.update({k: v for k, v in extra.items() if v})
+    return body
+
+
+def _respond(status: int, name: str, message: str, **extra: Any) -> Response:
+    if wants_json():
+        response = jsonify(_payload(status, name, message, **extra))
+        response.status_code = status
+    else:
+        html = render_template("error.html", status=status, message=message)
+        response = Response(html, status=status, mimetype="text/html")
+    if status == 503:
+        response.headers["Retry-After"] = "30"
+    return response
+
+
+def handle_ecase_error(error: EcaseError) -> Response:
+    status = next((code for cls, code in STATUS_FOR.items() if isinstance(error, cls)), 400)
+    if status == 401 and not wants_json():
+        return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]  # werkzeug's redirect returns its own Response type
+    name = type(error).__name__.removesuffix("Error")
+    response = _respond(status, name, error.message, field=error.field)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ecase"'
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    # webargs puts field-level validation messages here; they help API callers fix requests.
+    errors = data.get("messages") if isinstance(data, dict) else None
+    message = str(error.description or error.name)
+    if status == 422 and errors:
+        message = "The request has invalid or missing fields; see 'errors'."
+    if status == 413:
+        message = "The request is larger than the upload limit."
+    return _respond(status, error.name, message, errors=errors)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _respond(500, "Internal Server Error", "An internal error occurred; it was logged.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(EcaseError, handle_ecase_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,211 @@
+"""Opening case files with their Aktenzeichen and reading them with their documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ecase.domain import policy
+from ecase.domain.actor import Actor
+from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from ecase.domain.reference import ReferenceScheme, check_plan_code
+from ecase.models import (
+    CaseFile,
+    Document,
+    FilePlanEntry,
+    Person,
+    ReferenceCounter,
+    Team,
+    User,
+)
+from ecase.services import audit
+from ecase.services.access import deny
+from ecase.services.context import Context
+from ecase.services.views import CaseView, DocumentView
+
+MAX_SUBJECT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    person_id: int
+    subject: str
+    team: str | None = None
+    file_plan: str | None = None
+    reference: str | None = None
+
+
+def facts(case: CaseFile) -> policy.CaseFacts:
+    return policy.CaseFacts(team_id=case.team_id, assignee_id=case.assignee_id, status=case.status)
+
+
+def next_reference(session: Session, scheme: ReferenceScheme, plan: str, year: int) -> str:
+    """Hand out the next running number; the counter row lock serialises concurrent callers."""
+    while True:
+        seq = session.execute(
+            update(ReferenceCounter)
+            .where(ReferenceCounter.plan_code == plan, ReferenceCounter.year == year)
+            .values(last_seq=ReferenceCounter.last_seq + 1)
+            .returning(ReferenceCounter.last_seq)
+        ).scalar()
+        if seq is None:
+            try:
+                with session.begin_nested():
+                    session.add(ReferenceCounter(plan_code=plan, year=year, last_seq=1))
+                seq = 1
+            except IntegrityError:
+                continue  # another transaction created the counter first; take the next number
+        reference = scheme.format(plan, year, seq)
+        # A file taken over from paper may already hold this number; skip past it.
+        taken = session.execute(select(CaseFile.id).where(CaseFile.reference == reference)).first()
+        if taken is None:
+            return reference
+
+
+def _reserve_manual_reference(
+    session: Session, scheme: ReferenceScheme, text: str, plan: str
+) -> str:
+    ref = scheme.parse(text)
+    if ref.plan != plan:
+        raise InvalidInputError(
+            f"The Aktenzeichen belongs to file plan {ref.plan}, not {plan}.", field="reference"
+        )
+    reference = scheme.format(ref.plan, ref.year, ref.seq)
+    if session.execute(select(CaseFile.id).where(CaseFile.reference == reference)).first():
+        raise ConflictError(f"Aktenzeichen {reference} is already in use.", field="reference")
+    return reference
+
+
+def _team_for(session: Session, actor: Actor, team_name: str | None) -> Team:
+    if team_name:
+        team = session.execute(select(Team).where(Team.name == team_name.strip())).scalar()
+        if team is None:
+            raise InvalidInputError(f"There is no team called '{team_name}'.", field="team")
+        return team
+    user = session.get(User, actor.user_id)
+    if user is None or not user.teams:
+        raise InvalidInputError(
+            "You belong to no team; please name the team responsible for the file.", field="team"
+        )
+    return sorted(user.teams, key=lambda t: t.id)[0]
+
+
+def create_case(ctx: Context, actor: Actor, data: NewCase) -> CaseView:
+    subject_text = " ".join(data.subject.split())
+    if not subject_text:
+        raise InvalidInputError("A case file needs a subject.", field="subject")
+    if len(subject_text) > MAX_SUBJECT:
+        raise InvalidInputError("The subject is too long (500 characters).", field="subject")
+    with ctx.uow() as uow:
+        session = uow.session
+        if not policy.can_create_case(actor):
+            deny(uow, actor, "case.create", audit.Subject("case"))
+        person = session.get(Person, data.person_id)
+        if person is None:
+            raise InvalidInputError(
+                f"There is no person with id {data.person_id}.", field="person_id"
+            )
+        plan_code = check_plan_code((data.file_plan or ctx.settings.default_file_plan).strip())
+        plan = session.execute(
+            select(FilePlanEntry).where(FilePlanEntry.code == plan_code, FilePlanEntry.active)
+        ).scalar()
+        if plan is None:
+            raise InvalidInputError(
+                f"File plan entry {plan_code} does not exist.", field="file_plan"
+            )
+        team = _team_for(session, actor, data.team)
+        if data.reference:
+            reference = _reserve_manual_reference(session, ctx.scheme, data.reference, plan.code)
+        else:
+            reference = next_reference(session, ctx.scheme, plan.code, datetime.now(UTC).year)
+        case = CaseFile(
+            reference=reference,
+            person=person,
+            file_plan=plan,
+            subject=subject_text,
+            team=team,
+            created_by_id=actor.user_id,
+        )
+        session.add(case)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise ConflictError(
+                f"Aktenzeichen {reference} is already in use.", field="reference"
+            ) from exc
+        audit.record(
+            session, actor, "case.create", audit.Subject("case", case.id, case.id, person.id)
+        )
+        view = CaseView.of(case)
+        uow.commit()
+    return view
+
+
+def load_case(session: Session, case_id: int) -> CaseFile | None:
+    return session.execute(
+        select(CaseFile)
+        .where(CaseFile.id == case_id)
+        .options(
+            selectinload(CaseFile.person).selectinload(Person.aliases),
+            selectinload(CaseFile.team),
+            selectinload(CaseFile.file_plan),
+        )
+    ).scalar()
+
+
+def get_case(ctx: Context, actor: Actor, case_id: int) -> CaseView:
+    with ctx.uow() as uow:
+        session = uow.session
+        case = load_case(session, case_id)
+        if case is None:
+            raise NotFoundError("Not found.")
+        subject = audit.Subject("case", case.id, case.id, case.person_id)
+        if not policy.can_read_case(actor, facts(case)):
+            deny(uow, actor, "case.view", subject)
+        documents = (
+            session.execute(
+                select(Document)
+                .where(Document.case_id == case.id)
+                .options(selectinload(Document.versions))
+                .order_by(Document.received_on, Document.id)
+            )
+            .scalars()
+            .all()
+        )
+        audit.record(session, actor, "case.view", subject)
+        view = CaseView.of(case, tuple(DocumentView.of(d) for d in documents))
+        uow.commit()
+    return view
+
+
+def list_cases(ctx: Context, actor: Actor, limit: int = 50) -> list[CaseView]:
+    """The files the actor may read, most recently changed first (start page, case list)."""
+    with ctx.uow() as uow:
+        session = uow.session
+        query = (
+            select(CaseFile)
+            .options(
+                selectinload(CaseFile.person).selectinload(Person.aliases),
+                selectinload(CaseFile.team),
+                selectinload(CaseFile.file_plan),
+            )
+            .order_by(CaseFile.updated_at.desc(), CaseFile.id.desc())
+            .limit(limit)
+        )
+        scope = policy.readable_cases(actor)
+        if scope.is_empty:
+            return []
+        query = query.where(
+            or_(CaseFile.team_id.in_(scope.team_ids), CaseFile.assignee_id == scope.assignee_id)
+        )
+        cases = session.execute(query).scalars().all()
+        audit.record(
+            session, actor, "case.list", audit.Subject("case"), reason=f"{len(cases)} files"
+        )
+        views = [CaseView.of(c) for c in cases]
+        uow.commit()
+    return views

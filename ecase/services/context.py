@@ -1,0 +1,33 @@
+"""What a use case needs from the outside world, handed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecase.config import Settings
+from ecase.domain.reference import ReferenceScheme
+from ecase.services.uow import UnitOfWork
+from storage import BlobStore
+
+DocumentDispatcher = Callable[[int], None]
+
+
+def _nothing_to_dispatch(_document_id: int) -> None:
+    """Default for tools (migrations, CLI one-offs) that never create documents."""
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    blobs: BlobStore
+    scheme: ReferenceScheme
+    # Called after commit with a document id whose processing should start; the database
+    # row stays the record of what must happen, so a lost call is repaired by the reconciler.
+    dispatch_document: DocumentDispatcher = field(default=_nothing_to_dispatch)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)

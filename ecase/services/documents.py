@@ -1,0 +1,217 @@
+"""Taking documents in (streamed to checksummed storage, then recorded) and handing them out."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import IO, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+import storage
+from ecase.domain import policy
+from ecase.domain.actor import Actor
+from ecase.domain.enums import CaseStatus, DocumentSource, DocumentStatus
+from ecase.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+)
+from ecase.domain.media import SNIFF_BYTES, sniff_media_type
+from ecase.models import CaseFile, Document, DocumentVersion
+from ecase.services import audit
+from ecase.services.access import deny
+from ecase.services.cases import facts
+from ecase.services.context import Context
+from ecase.services.streams import PrefixedReader, read_head
+from ecase.services.views import ContentView, DocumentView
+
+log = logging.getLogger(__name__)
+MAX_TITLE = 300
+MAX_DOC_TYPE = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    stream: IO[bytes]
+    filename: str
+    title: str | None = None
+    doc_type: str | None = None
+    source: DocumentSource = DocumentSource.UPLOAD
+    received_on: date | None = None
+
+
+def _title_for(upload: Upload) -> str:
+    title = " ".join((upload.title or "").split())
+    if not title:
+        stem = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
+        title = " ".join(stem.replace("_", " ").split()) or "Dokument"
+    if len(title) > MAX_TITLE:
+        raise InvalidInputError("The title is too long (300 characters).", field="title")
+    return title
+
+
+def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload) -> DocumentView:
+    """Store the bytes first, then the rows; a failure in between removes the new blob again."""
+    title = _title_for(upload)
+    doc_type = " ".join((upload.doc_type or "").split())
+    if len(doc_type) > MAX_DOC_TYPE:
+        raise InvalidInputError("The document type is too long (60 characters).", field="doc_type")
+    subject = audit.Subject("case" if case_id else "inbox", case_id, case_id)
+
+    # Authorise before reading the body, and without holding a transaction open while
+    # hundreds of megabytes stream to storage.
+    with ctx.uow() as uow:
+        case = uow.session.get(CaseFile, case_id) if case_id is not None else None
+        if case_id is not None and case is None:
+            raise NotFoundError("Not found.")
+        allowed = (
+            policy.can_add_document(actor, facts(case)) if case else policy.can_use_inbox(actor)
+        )
+        if not allowed:
+            deny(uow, actor, "document.upload", subject)
+
+    head = read_head(upload.stream, SNIFF_BYTES)
+    if not head:
+        raise InvalidInputError("The file is empty.", field="file")
+    media_type = sniff_media_type(head)
+    try:
+        blob = ctx.blobs.put(
+            io.BufferedReader(PrefixedReader(head, upload.stream)),
+            max_size=ctx.settings.max_upload_bytes,
+        )
+    except storage.BlobTooLargeError as exc:
+        limit_mib = ctx.settings.max_upload_bytes // (1024 * 1024)
+        raise PayloadTooLargeError(
+            f"The file is larger than the limit of {limit_mib} MiB."
+        ) from exc
+    except storage.StorageError as exc:
+        log.warning("storage failed during upload: %s", exc)
+        raise ServiceUnavailableError(
+            "The document store is not reachable; nothing was saved. Please try again later."
+        ) from exc
+
+    try:
+        with ctx.uow() as uow:
+            session = uow.session
+            if case_id is not None:
+                case = session.get(CaseFile, case_id)
+                if case is None:
+                    raise NotFoundError("Not found.")
+                if case.status is not CaseStatus.OPEN:
+                    raise ConflictError("The case file is closed; documents cannot be added.")
+            document = Document(
+                case_id=case_id,
+                title=title,
+                doc_type=doc_type,
+                received_on=upload.received_on or datetime.now(UTC).date(),
+                source=upload.source,
+                status=DocumentStatus.RECEIVED,
+                created_by_id=actor.user_id,
+                versions=[
+                    DocumentVersion(
+                        number=1,
+                        sha256=blob.sha256,
+                        size=blob.size,
+                        media_type=media_type,
+                        original_filename=upload.filename[:255],
+                        created_by_id=actor.user_id,
+                    )
+                ],
+            )
+            session.add(document)
+            session.flush()
+            audit.record(
+                session,
+                actor,
+                "document.upload",
+                audit.Subject(
+                    "document", document.id, case_id, case.person_id if case else None, document.id
+                ),
+            )
+            view = DocumentView.of(document)
+            uow.after_commit(lambda: ctx.dispatch_document(document.id))
+            uow.commit()
+    except Exception:
+        _forget_unreferenced_blob(ctx, blob.sha256)
+        raise
+    return view
+
+
+def _forget_unreferenced_blob(ctx: Context, sha256: str) -> None:
+    """Undo the blob write of a failed upload unless an earlier version holds the same bytes."""
+    try:
+        with ctx.uow() as uow:
+            used = uow.session.execute(
+                select(DocumentVersion.id).where(DocumentVersion.sha256 == sha256).limit(1)
+            ).first()
+        if used is None:
+            ctx.blobs.delete(sha256)
+    except Exception:
+        # ``ecase storage verify`` reports the orphan; the upload error is what matters here.
+        log.exception("could not remove blob %s of a failed upload", sha256)
+
+
+def _load_readable(
+    uow_session: Session, actor: Actor, document_id: int
+) -> tuple[Document, CaseFile | None, bool]:
+    document = uow_session.execute(
+        select(Document).where(Document.id == document_id).options(selectinload(Document.versions))
+    ).scalar()
+    if document is None:
+        raise NotFoundError("Not found.")
+    case = uow_session.get(CaseFile, document.case_id) if document.case_id else None
+    allowed = policy.can_read_case(actor, facts(case)) if case else policy.can_use_inbox(actor)
+    return document, case, allowed
+
+
+def _subject(document: Document, case: CaseFile | None) -> audit.Subject:
+    return audit.Subject(
+        "document", document.id, document.case_id, case.person_id if case else None, document.id
+    )
+
+
+def get_document(ctx: Context, actor: Actor, document_id: int) -> DocumentView:
+    with ctx.uow() as uow:
+        document, case, allowed = _load_readable(uow.session, actor, document_id)
+        if not allowed:
+            deny(uow, actor, "document.view", _subject(document, case))
+        audit.record(uow.session, actor, "document.view", _subject(document, case))
+        view = DocumentView.of(document)
+        uow.commit()
+    return view
+
+
+def open_content(ctx: Context, actor: Actor, document_id: int) -> tuple[ContentView, BinaryIO]:
+    """The original bytes of the current version, verified against their SHA-256 as they stream."""
+    with ctx.uow() as uow:
+        document, case, allowed = _load_readable(uow.session, actor, document_id)
+        if not allowed:
+            deny(uow, actor, "document.download", _subject(document, case))
+        version = document.current_version
+        try:
+            stream = ctx.blobs.open(version.sha256)
+        except storage.BlobNotFoundError as exc:
+            log.error("blob %s of document %s is missing", version.sha256, document.id)
+            raise ServiceUnavailableError(
+                "The stored original is missing; the administrators have been notified."
+            ) from exc
+        except storage.StorageError as exc:
+            raise ServiceUnavailableError(
+                "The document store is not reachable. Please try again later."
+            ) from exc
+        audit.record(uow.session, actor, "document.download", _subject(document, case))
+        uow.commit()
+    content = ContentView(
+        document_id=document.id,
+        sha256=version.sha256,
+        size=version.size,
+        media_type=version.media_type,
+        filename=version.original_filename or f"dokument-{document.id}",
+    )
+    return content, stream

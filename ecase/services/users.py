@@ -1,0 +1,219 @@
+"""Accounts, teams, API tokens and turning credentials into an ``Actor``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ecase.domain.actor import Actor
+from ecase.domain.enums import Outcome, Role
+from ecase.domain.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from ecase.models import ApiToken, Team, User
+from ecase.services import audit, passwords
+from ecase.services.context import Context
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+TOKEN_PREFIX = "ecase_"  # noqa: S105  # a public marker that makes leaked tokens greppable
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    id: int
+    username: str
+    role: str
+    teams: tuple[str, ...]
+    active: bool
+
+
+def _actor(user: User, client_address: str | None) -> Actor:
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        team_ids=frozenset(t.id for t in user.teams),
+        client_address=client_address,
+    )
+
+
+def _user_by_name(session: Session, username: str) -> User | None:
+    return session.execute(
+        select(User)
+        .where(User.username == username.strip().lower())
+        .options(selectinload(User.teams))
+    ).scalar()
+
+
+def create_team(ctx: Context, actor: Actor | None, name: str) -> int:
+    """Idempotent: an existing team of that name is returned, so setup scripts can rerun."""
+    clean = " ".join(name.split())
+    if not clean or len(clean) > 100:
+        raise InvalidInputError("A team needs a name of at most 100 characters.", field="name")
+    with ctx.uow() as uow:
+        team = uow.session.execute(select(Team).where(Team.name == clean)).scalar()
+        if team is None:
+            team = Team(name=clean)
+            uow.session.add(team)
+            uow.session.flush()
+            audit.record(uow.session, actor, "team.create", audit.Subject("team", team.id))
+        team_id = team.id
+        uow.commit()
+    return team_id
+
+
+def create_user(
+    ctx: Context,
+    actor: Actor | None,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    teams: tuple[str, ...] = (),
+    display_name: str = "",
+) -> UserView:
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        raise InvalidInputError(
+            "User names are 2-64 characters: lower-case letters, digits, '.', '_' or '-'.",
+            field="username",
+        )
+    try:
+        user_role = Role(role)
+    except ValueError as exc:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInputError(
+            f"Unknown role '{role}'; use one of {allowed}.", field="role"
+        ) from exc
+    passwords.check_policy(password)
+    with ctx.uow() as uow:
+        session = uow.session
+        if _user_by_name(session, name) is not None:
+            raise ConflictError(f"The user name '{name}' is taken.", field="username")
+        team_rows = []
+        for team_name in teams:
+            team = session.execute(select(Team).where(Team.name == team_name.strip())).scalar()
+            if team is None:
+                raise InvalidInputError(f"There is no team called '{team_name}'.", field="team")
+            team_rows.append(team)
+        user = User(
+            username=name,
+            display_name=display_name or name,
+            role=user_role,
+            password_hash=passwords.hash_password(password),
+            teams=team_rows,
+        )
+        session.add(user)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "user.create",
+            audit.Subject("user", user.id),
+            reason=f"role {user_role.value}; teams {', '.join(t.name for t in team_rows) or '-'}",
+        )
+        view = UserView(
+            user.id, user.username, user.role.value, tuple(t.name for t in team_rows), True
+        )
+        uow.commit()
+    return view
+
+
+def create_token(ctx: Context, actor: Actor | None, username: str, label: str = "") -> str:
+    """Return a new API token; only its hash is stored, so this is the one time it is shown."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with ctx.uow() as uow:
+        user = _user_by_name(uow.session, username)
+        if user is None:
+            raise NotFoundError(f"There is no user called '{username}'.")
+        if not user.active:
+            raise ConflictError(f"The user '{username}' is disabled.")
+        row = ApiToken(
+            user=user,
+            token_hash=_token_hash(token),
+            prefix=token[: len(TOKEN_PREFIX) + 4],
+            label=label[:100],
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        audit.record(uow.session, actor, "token.create", audit.Subject("user", user.id))
+        uow.commit()
+    return token
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def authenticate_password(
+    ctx: Context, username: str, password: str, client_address: str | None = None
+) -> tuple[Actor, int]:
+    """Return the actor and the session version to pin the login session to."""
+    with ctx.uow() as uow:
+        user = _user_by_name(uow.session, username) if username.strip() else None
+        ok = passwords.verify_password(user.password_hash if user else None, password)
+        if user is None or not ok or not user.active:
+            audit.record(
+                uow.session,
+                None if user is None else _actor(user, client_address),
+                "login",
+                audit.Subject("user", user.id if user else None),
+                outcome=Outcome.DENIED,
+                reason=(
+                    f"unknown user {username.strip()[:64]!r}"
+                    if user is None
+                    else "wrong password or account disabled"
+                ),
+            )
+            uow.commit()
+            raise AuthenticationError("Unknown user name or wrong password.")
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(password)
+        user.last_login_at = datetime.now(UTC)
+        actor = _actor(user, client_address)
+        audit.record(uow.session, actor, "login", audit.Subject("user", user.id))
+        version = user.session_version
+        uow.commit()
+    return actor, version
+
+
+def actor_for_session(
+    ctx: Context, user_id: int, session_version: int, client_address: str | None = None
+) -> Actor | None:
+    """``None`` when the account is gone, disabled, or the session was revoked."""
+    with ctx.uow() as uow:
+        user = uow.session.execute(
+            select(User).where(User.id == user_id).options(selectinload(User.teams))
+        ).scalar()
+        if user is None or not user.active or user.session_version != session_version:
+            return None
+        return _actor(user, client_address)
+
+
+def actor_for_token(ctx: Context, token: str, client_address: str | None = None) -> Actor | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    with ctx.uow() as uow:
+        row = uow.session.execute(
+            select(ApiToken)
+            .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+            .options(selectinload(ApiToken.user).selectinload(User.teams))
+        ).scalar()
+        if row is None or not row.user.active:
+            return None
+        return _actor(row.user, client_address)
+
+
+def list_users(ctx: Context) -> list[UserView]:
+    with ctx.uow() as uow:
+        users = uow.session.execute(
+            select(User).options(selectinload(User.teams)).order_by(User.username)
+        ).scalars()
+        return [
+            UserView(u.id, u.username, u.role.value, tuple(t.name for t in u.teams), u.active)
+            for u in users
+        ]

@@ -1,0 +1,1 @@
+"""Server-rendered pages for staff (German first, English switchable)."""

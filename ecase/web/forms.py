@@ -1,0 +1,20 @@
+"""Forms of the pages; Flask-WTF adds the CSRF token to each."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type information
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class UploadForm(FlaskForm):  # type: ignore[misc]
+    file = FileField(_l("File"), validators=[FileRequired()])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
+    doc_type = StringField(_l("Document type"), validators=[Optional(), Length(max=60)])

@@ -1,0 +1,1 @@
+"""ocr leaf package (contract arrives with the ingest pipeline)."""

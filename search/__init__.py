@@ -1,0 +1,1 @@
+"""search leaf package (contract arrives with the ingest pipeline)."""
