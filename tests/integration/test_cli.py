@@ -82,7 +82,7 @@ def test_team_user_and_token_commands(home: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("user", "create", "xavier", "--role", "caseworker", "--password", "short"), "at least 12"),
+        (("user", "create", "xavi", "--role", "clerk", "--password", "short"), "at least 12"),
         (
             (
                 "user",
