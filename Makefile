@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format pytest bench lock system-packages clean help
+.PHONY: install run test lint format pytest bench lock translations system-packages clean help
 
 help:
 	@echo "make run      set up (if needed) and serve ecase on http://127.0.0.1:$${ECASE_PORT:-5000}"
@@ -57,6 +57,12 @@ bench: system-packages $(STAMP)
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip freeze --exclude-editable --all | grep -v -E '^(pip|setuptools|wheel)==' > requirements.lock
+
+# Extract UI strings, merge them into the German catalogue, compile it (the .mo is committed).
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o ecase/translations/messages.pot ecase
+	$(BIN)/pybabel update -i ecase/translations/messages.pot -d ecase/translations -l de
+	$(BIN)/pybabel compile -d ecase/translations
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage* htmlcov

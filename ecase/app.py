@@ -13,6 +13,7 @@ from ecase.bootstrap import build_context
 from ecase.config import Settings
 from ecase.http import auth, errors, i18n, security
 from ecase.http.context import EXTENSION_KEY
+from ecase.jobs import Queue
 from ecase.services.context import Context
 from ecase.web import pages
 
@@ -42,7 +43,10 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         JSON_SORT_KEYS=False,
     )
-    app.extensions[EXTENSION_KEY] = context or build_context(settings)
+    if context is None:
+        queue = Queue(settings)
+        context = build_context(settings, dispatch_document=queue.dispatch)
+    app.extensions[EXTENSION_KEY] = context
 
     csrf.init_app(app)
 

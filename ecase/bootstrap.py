@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +14,9 @@ from ecase.config import Settings
 from ecase.db import make_engine, make_session_factory, normalise_database_url
 from ecase.domain.reference import ReferenceScheme
 from ecase.services.context import Context, DocumentDispatcher
+from ocr import Extractor, Limits, TesseractExtractor
+from search import SearchIndex
+from search.url import open_search_index
 from storage import BlobStore
 from storage.url import open_blob_store
 
@@ -28,11 +32,21 @@ def build_blob_store(settings: Settings) -> BlobStore:
     )
 
 
+def build_extractor(settings: Settings) -> Extractor:
+    return TesseractExtractor(
+        languages=settings.ocr_languages,
+        processes=settings.ocr_processes or os.cpu_count() or 1,
+        limits=Limits(),
+    )
+
+
 def build_context(
     settings: Settings,
     *,
     engine: Engine | None = None,
     blobs: BlobStore | None = None,
+    extractor: Extractor | None = None,
+    index: SearchIndex | None = None,
     dispatch_document: DocumentDispatcher | None = None,
 ) -> Context:
     """Wire settings to real adapters; tests pass their own engine or fakes where they must."""
@@ -44,6 +58,8 @@ def build_context(
         session_factory=make_session_factory(engine),
         blobs=blobs or build_blob_store(settings),
         scheme=ReferenceScheme(settings.reference_format),
+        extractor=extractor or build_extractor(settings),
+        index=index or open_search_index(settings.search_url),
         **extra,
     )
 

@@ -19,8 +19,10 @@ from ecase.bootstrap import build_context, upgrade_database
 from ecase.config import ConfigError, Settings
 from ecase.domain.enums import Role
 from ecase.domain.errors import EcaseError
-from ecase.services import integrity, setup, users
+from ecase.services import audit_log, integrity, pipeline, setup, users
 from ecase.services.context import Context
+from search import SearchError
+from storage import StorageError
 
 console = Console(stderr=True)
 out = Console()
@@ -34,7 +36,11 @@ def _settings() -> Settings:
 
 
 def _context() -> Context:
-    return build_context(_settings())
+    try:
+        return build_context(_settings())
+    except (StorageError, SearchError, ValueError) as exc:
+        # Malformed URLs and unreachable backends: one line that names the setting.
+        raise click.ClickException(f"cannot start: {exc}") from exc
 
 
 def _run(action: Callable[[], Any]) -> Any:
@@ -96,7 +102,10 @@ def serve(port: int | None, host: str, workers: int, threads: int) -> None:
     settings = _settings()
     port = port or settings.port
     worker: subprocess.Popen[bytes] | None = None
-    del workers  # the background worker arrives with the ingest pipeline
+    if workers > 0:
+        worker = subprocess.Popen(  # noqa: S603  # our own entry point, no shell, fixed arguments
+            [sys.executable, "-m", "ecase.cli", "worker", "--workers", str(workers)],
+        )
     app = create_app(settings)
     out.print(f"ecase serves on http://{host}:{port}/ — log in at http://{host}:{port}/login")
 
@@ -113,6 +122,26 @@ def serve(port: int | None, host: str, workers: int, threads: int) -> None:
                 worker.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+@main.command()
+@click.option("--workers", type=int, default=1, show_default=True)
+def worker(workers: int) -> None:
+    """Run background jobs only (for extra worker nodes)."""
+    from ecase.jobs import run_worker  # noqa: PLC0415  # keeps web-only commands free of the queue
+
+    run_worker(_settings(), workers)
+
+
+@main.command()
+@click.option("--no-retry-failed", is_flag=True, help="Leave documents failed by outages alone.")
+def reconcile(no_retry_failed: bool) -> None:
+    """Hand lost pipeline work back to the queue (after crashes or outages)."""
+    from ecase.jobs import Queue  # noqa: PLC0415  # only this command and the worker need the queue
+
+    queue = Queue(_settings())
+    ids = pipeline.reconcile(queue.context(), include_transient_failures=not no_retry_failed)
+    out.print(f"re-enqueued {len(ids)} documents")
 
 
 @main.group()
@@ -196,6 +225,7 @@ def storage_verify() -> None:
         ("missing", result.missing),
         ("corrupt", result.corrupt),
         ("orphaned", result.orphaned),
+        ("invalid-key", result.invalid),
     ):
         for key in keys:
             click.echo(f"{label}\t{key}")
@@ -203,8 +233,53 @@ def storage_verify() -> None:
         f"checked {result.checked} blobs: {len(result.missing)} missing, "
         f"{len(result.corrupt)} corrupt, {len(result.orphaned)} orphaned"
     )
-    if result.missing or result.corrupt or result.orphaned:
+    # Orphans lose nothing but are reported as failures too: they mean an upload or a
+    # pipeline run died half-way, which an operator should look into.
+    if not result.ok or result.orphaned:
         sys.exit(1)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The access log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain and signed checkpoints; name the first broken event (exit 1)."""
+    ctx = _context()
+    with Progress(
+        TextColumn("verifying access log"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("verify", total=None)
+        report = audit_log.verify_chain(
+            ctx, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    if not report.ok:
+        click.echo(f"BROKEN at event {report.broken_seq}: {report.problem}")
+        click.echo(f"checked {report.checked} events before the break")
+        sys.exit(1)
+    span = f"{report.first_seq}..{report.last_seq}" if report.checked else "empty"
+    click.echo(f"access log intact: {report.checked} events ({span})")
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the current end of the chain (the worker does this every hour)."""
+    seq = audit_log.write_checkpoint(_context())
+    click.echo(f"checkpoint at event {seq}" if seq else "the access log is empty")
+
+
+@audit_group.command("prune")
+def audit_prune() -> None:
+    """Delete events older than ECASE_AUDIT_RETENTION_DAYS, leaving a signed cut."""
+    deleted = audit_log.prune(_context())
+    click.echo(f"deleted {deleted} events older than the retention period")
 
 
 if __name__ == "__main__":

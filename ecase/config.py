@@ -59,7 +59,17 @@ class Settings:
     default_file_plan: str = "MA-1234"
     inbox_dir: Path | None = None
     behind_proxy: bool = False
+    job_lease_seconds: int = 1800
+    ocr_processes: int = 0
     secret_key_generated: bool = False
+    # Signs access-log checkpoints; kept outside the database on purpose.
+    audit_key: str = field(default="", repr=False)
+    audit_key_generated: bool = False
+    audit_retention_days: int = 365
+    session_idle_minutes: int = 30
+    session_max_hours: int = 10
+    break_glass_hours: int = 8
+    require_second_factor: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -70,14 +80,12 @@ class Settings:
         """Read ``ECASE_*`` variables; embedded defaults live under ``ECASE_HOME`` (``./var``)."""
         env = os.environ if environ is None else environ
         home = Path(env.get("ECASE_HOME") or "var").resolve()
-        secret = env.get("ECASE_SECRET_KEY", "")
-        generated = False
-        if not secret:
-            secret = _persistent_dev_secret(home)
-            generated = True
-        environment = env.get("ECASE_ENV", "development")
+        environment = env.get("ECASE_ENV") or "development"
         if environment not in {"development", "production"}:
             raise ConfigError(f"ECASE_ENV must be development or production, got {environment!r}")
+        production = environment == "production"
+        secret, generated = _secret(env, "ECASE_SECRET_KEY", home, "secret_key", production)
+        audit_key, audit_generated = _secret(env, "ECASE_AUDIT_KEY", home, "audit.key", production)
         inbox = env.get("ECASE_INBOX_DIR")
         settings = cls(
             home=home,
@@ -96,7 +104,16 @@ class Settings:
             default_file_plan=env.get("ECASE_DEFAULT_FILE_PLAN") or "MA-1234",
             inbox_dir=Path(inbox).resolve() if inbox else None,
             behind_proxy=_bool(env, "ECASE_BEHIND_PROXY", False),
+            job_lease_seconds=_int(env, "ECASE_JOB_LEASE_SECONDS", 1800),
+            ocr_processes=_int(env, "ECASE_OCR_PROCESSES", 0),
             secret_key_generated=generated,
+            audit_key=audit_key,
+            audit_key_generated=audit_generated,
+            audit_retention_days=_int(env, "ECASE_AUDIT_RETENTION_DAYS", 365),
+            session_idle_minutes=_int(env, "ECASE_SESSION_IDLE_MINUTES", 30),
+            session_max_hours=_int(env, "ECASE_SESSION_MAX_HOURS", 10),
+            break_glass_hours=_int(env, "ECASE_BREAK_GLASS_HOURS", 8),
+            require_second_factor=_bool(env, "ECASE_REQUIRE_2FA", True),
         )
         if overrides:
             settings = replace(settings, **overrides)
@@ -110,11 +127,15 @@ class Settings:
         if not self.is_production:
             return
         problems = []
-        if self.secret_key_generated or len(self.secret_key) < WEAK_SECRET_MIN_LENGTH:
-            problems.append(
-                f"ECASE_SECRET_KEY must be set to a random value of at least "
-                f"{WEAK_SECRET_MIN_LENGTH} characters"
-            )
+        for name, value, generated in (
+            ("ECASE_SECRET_KEY", self.secret_key, self.secret_key_generated),
+            ("ECASE_AUDIT_KEY", self.audit_key, self.audit_key_generated),
+        ):
+            if generated or len(value) < WEAK_SECRET_MIN_LENGTH:
+                problems.append(
+                    f"{name} must be set to a random value of at least "
+                    f"{WEAK_SECRET_MIN_LENGTH} characters"
+                )
         if self.storage_url.startswith("s3://") and (
             (self.s3_access_key or "") in DEFAULT_S3_KEYS
             or (self.s3_secret_key or "") in DEFAULT_S3_KEYS
@@ -133,9 +154,21 @@ class Settings:
         return self.inbox_dir or self.home / "inbox"
 
 
-def _persistent_dev_secret(home: Path) -> str:
+def _secret(
+    env: Mapping[str, str], name: str, home: Path, filename: str, production: bool
+) -> tuple[str, bool]:
+    """The configured secret, or (development only) one generated once under ECASE_HOME."""
+    value = env.get(name, "")
+    if value:
+        return value, False
+    if production:
+        return "", True  # check() refuses this; never write key files for production
+    return _persistent_dev_secret(home, filename), True
+
+
+def _persistent_dev_secret(home: Path, filename: str) -> str:
     """Keep sessions valid across restarts in development without asking for a secret."""
-    path = home / "secret_key"
+    path = home / filename
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:

@@ -26,7 +26,9 @@ from ecase.domain.enums import Role
 from ecase.models import Base
 from ecase.services import setup, users
 from ecase.services.context import Context
+from search.memory import InMemorySearchIndex
 from storage.memory import InMemoryBlobStore
+from tests.support.fakes import ScriptedExtractor
 from tests.support.services import POSTGRES_URL, require
 
 TEST_PASSWORD = "Correct-Horse-42"
@@ -72,9 +74,11 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _truncate_all(engine: Engine) -> None:
+def truncate_all(engine: Engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # The access log refuses TRUNCATE by trigger; tests reset it as the superuser would.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
@@ -95,7 +99,7 @@ def engine(
     try:
         yield eng
     finally:
-        _truncate_all(eng)
+        truncate_all(eng)
         eng.dispose()
 
 
@@ -120,11 +124,31 @@ def dispatched() -> list[int]:
 
 
 @pytest.fixture
-def ctx(
-    settings: Settings, engine: Engine, blobs: InMemoryBlobStore, dispatched: list[int]
+def extractor() -> ScriptedExtractor:
+    return ScriptedExtractor()
+
+
+@pytest.fixture
+def index() -> InMemorySearchIndex:
+    return InMemorySearchIndex()
+
+
+@pytest.fixture
+def ctx(  # noqa: PLR0917  # pytest injects fixtures positionally
+    settings: Settings,
+    engine: Engine,
+    blobs: InMemoryBlobStore,
+    extractor: ScriptedExtractor,
+    index: InMemorySearchIndex,
+    dispatched: list[int],
 ) -> Context:
     context = build_context(
-        settings, engine=engine, blobs=blobs, dispatch_document=dispatched.append
+        settings,
+        engine=engine,
+        blobs=blobs,
+        extractor=extractor,
+        index=index,
+        dispatch_document=dispatched.append,
     )
     setup.ensure_file_plan_entry(context, settings.default_file_plan)
     return context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from ecase.api import cases, documents, health, persons
+from ecase.api import audit, cases, documents, health, persons, search
 
 
 class EcaseApi(Api):  # type: ignore[misc]  # flask-smorest ships no type information
@@ -30,12 +30,12 @@ def init_app(app: Flask) -> None:
             "components": {
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer"},
-                    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                    "session": {"type": "apiKey", "in": "cookie", "name": "ecase_session"},
                 }
             },
             "security": [{"bearer": []}, {"session": []}],
         },
     )
     api.init_app(app)
-    for module in (persons, cases, documents, health):
+    for module in (persons, cases, documents, search, audit, health):
         api.register_blueprint(module.bp)

@@ -6,7 +6,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ecase.api.schemas import DocumentSchema
+from ecase.api.schemas import DocumentSchema, DocumentTextSchema
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
 from ecase.http.downloads import attachment_response
@@ -31,3 +31,18 @@ class DocumentContent(MethodView):
         """The original bytes, exactly as received."""
         content, stream = documents.open_content(service_context(), current_actor(), document_id)
         return attachment_response(content, stream)
+
+
+@bp.route("/<int:document_id>/text")
+class DocumentText(MethodView):
+    @bp.response(200, DocumentTextSchema)
+    def get(self, document_id: int) -> dict[str, object]:
+        """The extracted or OCR text, per page and joined."""
+        view, pages = documents.get_text(service_context(), current_actor(), document_id)
+        return {
+            "id": view.id,
+            "status": view.status,
+            "page_count": view.page_count,
+            "text": "\f".join(page.text for page in pages),
+            "pages": pages,
+        }

@@ -105,3 +105,76 @@ class UploadAcceptedSchema(Schema):
 class HealthSchema(Schema):
     status = fields.String()
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class PageTextSchema(Schema):
+    number = fields.Integer()
+    text = fields.String()
+    source = fields.String(metadata={"description": "text-layer | ocr"})
+    rotation = fields.Integer()
+    confidence = fields.Float(allow_none=True)
+
+
+class DocumentTextSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    page_count = fields.Integer(allow_none=True)
+    text = fields.String(metadata={"description": "all pages, separated by form feeds"})
+    pages = fields.List(fields.Nested(PageTextSchema))
+
+
+class SearchArgsSchema(Schema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    case = fields.Integer(load_default=None, allow_none=True)
+    doc_type = fields.String(load_default=None, allow_none=True)
+    received_from = fields.Date(load_default=None, allow_none=True)
+    received_to = fields.Date(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000))
+
+
+class SearchHitSchema(Schema):
+    document_id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
+    title = fields.String()
+    snippet = fields.String(metadata={"description": "HTML-escaped; matches wrapped in <mark>"})
+    score = fields.Float()
+
+
+class SearchResultSchema(Schema):
+    total = fields.Integer()
+    hits = fields.List(fields.Nested(SearchHitSchema))
+
+
+class AuditArgsSchema(Schema):
+    case = fields.Integer(load_default=None, allow_none=True)
+    user = fields.String(load_default=None, allow_none=True, metadata={"description": "username"})
+    person = fields.Integer(load_default=None, allow_none=True)
+    action = fields.String(load_default=None, allow_none=True)
+    since = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+    until = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+    flagged = fields.Boolean(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class AuditEventSchema(Schema):
+    seq = fields.Integer()
+    at = fields.DateTime()
+    user = fields.String(attribute="username")
+    role = fields.String()
+    action = fields.String()
+    object_type = fields.String()
+    object_id = fields.Integer(allow_none=True)
+    case_id = fields.Integer(allow_none=True)
+    person_id = fields.Integer(allow_none=True)
+    document_id = fields.Integer(allow_none=True)
+    outcome = fields.String()
+    reason = fields.String()
+    flagged = fields.Boolean()
+    client_address = fields.String()
+    hash = fields.String()
+
+
+class AuditListSchema(Schema):
+    events = fields.List(fields.Nested(AuditEventSchema))

@@ -1,19 +1,22 @@
 """SQLAlchemy 2 typed mappings of the domain; importing this registers every table."""
 
-from ecase.models.audit import AuditEvent, AuditHead
+from ecase.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from ecase.models.base import Base
 from ecase.models.cases import CaseFile, FilePlanEntry, ReferenceCounter
-from ecase.models.documents import Document, DocumentVersion
+from ecase.models.documents import DerivedFile, Document, DocumentPage, DocumentVersion
 from ecase.models.people import Person, PersonAlias
 from ecase.models.users import ApiToken, Team, User, team_members
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuditHead",
     "Base",
     "CaseFile",
+    "DerivedFile",
     "Document",
+    "DocumentPage",
     "DocumentVersion",
     "FilePlanEntry",
     "Person",

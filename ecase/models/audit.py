@@ -48,3 +48,20 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(_SEQ, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed statement about the chain: its tip at a moment, or where retention cut it.
+
+    The HMAC key lives outside the database, so whoever can write the tables still cannot
+    forge a checkpoint; a truncated tail or a pruned head shows up against them.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # tip | retention
+    seq: Mapped[int] = mapped_column(_SEQ, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mac: Mapped[str] = mapped_column(String(64))

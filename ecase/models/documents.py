@@ -35,6 +35,12 @@ class Document(Base):
         index=True,
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # The pipeline's own bookkeeping, read by the reconciler: which step is next, how often
+    # it was tried, whether a failure may heal by itself, and until when a worker holds it.
+    step: Mapped[str] = mapped_column(String(20), default="extract")
+    attempts: Mapped[int] = mapped_column(default=0)
+    failure_transient: Mapped[bool] = mapped_column(default=False)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     page_count: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -69,3 +75,36 @@ class DocumentVersion(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     document: Mapped[Document] = relationship(back_populates="versions")
+
+
+class DocumentPage(Base):
+    """The text of one page of a version, from its text layer or from OCR."""
+
+    __tablename__ = "document_pages"
+    __table_args__ = (UniqueConstraint("version_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20))  # text-layer | ocr
+    rotation: Mapped[int] = mapped_column(default=0)
+    confidence: Mapped[float | None] = mapped_column()
+
+
+class DerivedFile(Base):
+    """A file made from a version (searchable PDF, word boxes); the original stays untouched."""
+
+    __tablename__ = "derived_files"
+    __table_args__ = (UniqueConstraint("version_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column()
+    media_type: Mapped[str] = mapped_column(String(100))

@@ -19,7 +19,7 @@ GENESIS_HASH = "0" * 64
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """What an event is about; ids only, never names or content."""
+    """What an event is about, by id; names and content stay out of the log's columns."""
 
     object_type: str = ""
     object_id: int | None = None

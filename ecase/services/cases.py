@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecase.domain import policy
 from ecase.domain.actor import Actor
+from ecase.domain.enums import Role
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.domain.reference import ReferenceScheme, check_plan_code
 from ecase.models import (
@@ -28,6 +30,8 @@ from ecase.services.context import Context
 from ecase.services.views import CaseView, DocumentView
 
 MAX_SUBJECT = 500
+# The running number restarts with the office's calendar year, not UTC's.
+OFFICE_TZ = ZoneInfo("Europe/Berlin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +122,14 @@ def create_case(ctx: Context, actor: Actor, data: NewCase) -> CaseView:
                 f"File plan entry {plan_code} does not exist.", field="file_plan"
             )
         team = _team_for(session, actor, data.team)
+        if actor.role is not Role.CLERK and team.id not in actor.team_ids:
+            # Clerks route new files to the responsible team; everyone else opens files for
+            # a team they work in, or they could not read what they just created.
+            raise InvalidInputError(f"You are not a member of team '{team.name}'.", field="team")
         if data.reference:
             reference = _reserve_manual_reference(session, ctx.scheme, data.reference, plan.code)
         else:
-            reference = next_reference(session, ctx.scheme, plan.code, datetime.now(UTC).year)
+            reference = next_reference(session, ctx.scheme, plan.code, datetime.now(OFFICE_TZ).year)
         case = CaseFile(
             reference=reference,
             person=person,

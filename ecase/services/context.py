@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecase.config import Settings
 from ecase.domain.reference import ReferenceScheme
 from ecase.services.uow import UnitOfWork
+from ocr import Extractor
+from search import SearchIndex
 from storage import BlobStore
 
 DocumentDispatcher = Callable[[int], None]
@@ -25,6 +27,8 @@ class Context:
     session_factory: sessionmaker[Session]
     blobs: BlobStore
     scheme: ReferenceScheme
+    extractor: Extractor
+    index: SearchIndex
     # Called after commit with a document id whose processing should start; the database
     # row stays the record of what must happen, so a lost call is repaired by the reconciler.
     dispatch_document: DocumentDispatcher = field(default=_nothing_to_dispatch)

@@ -23,13 +23,13 @@ from ecase.domain.errors import (
     ServiceUnavailableError,
 )
 from ecase.domain.media import SNIFF_BYTES, sniff_media_type
-from ecase.models import CaseFile, Document, DocumentVersion
+from ecase.models import CaseFile, Document, DocumentPage, DocumentVersion
 from ecase.services import audit
 from ecase.services.access import deny
 from ecase.services.cases import facts
 from ecase.services.context import Context
 from ecase.services.streams import PrefixedReader, read_head
-from ecase.services.views import ContentView, DocumentView
+from ecase.services.views import ContentView, DocumentView, PageTextView
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 300
@@ -70,6 +70,12 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
         case = uow.session.get(CaseFile, case_id) if case_id is not None else None
         if case_id is not None and case is None:
             raise NotFoundError("Not found.")
+        if (
+            case is not None
+            and case.status is not CaseStatus.OPEN
+            and policy.can_read_case(actor, facts(case))
+        ):
+            raise ConflictError("The case file is closed (zdA); documents cannot be added.")
         allowed = (
             policy.can_add_document(actor, facts(case)) if case else policy.can_use_inbox(actor)
         )
@@ -86,9 +92,9 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
             max_size=ctx.settings.max_upload_bytes,
         )
     except storage.BlobTooLargeError as exc:
-        limit_mib = ctx.settings.max_upload_bytes // (1024 * 1024)
+        limit_mib = ctx.settings.max_upload_bytes / (1024 * 1024)
         raise PayloadTooLargeError(
-            f"The file is larger than the limit of {limit_mib} MiB."
+            f"The file is larger than the limit of {limit_mib:g} MiB."
         ) from exc
     except storage.StorageError as exc:
         log.warning("storage failed during upload: %s", exc)
@@ -215,3 +221,23 @@ def open_content(ctx: Context, actor: Actor, document_id: int) -> tuple[ContentV
         filename=version.original_filename or f"dokument-{document.id}",
     )
     return content, stream
+
+
+def get_text(
+    ctx: Context, actor: Actor, document_id: int
+) -> tuple[DocumentView, list[PageTextView]]:
+    """The extracted text, page by page; empty until the pipeline has run."""
+    with ctx.uow() as uow:
+        document, case, allowed = _load_readable(uow.session, actor, document_id)
+        if not allowed:
+            deny(uow, actor, "document.text", _subject(document, case))
+        pages = uow.session.execute(
+            select(DocumentPage)
+            .where(DocumentPage.version_id == document.current_version.id)
+            .order_by(DocumentPage.number)
+        ).scalars()
+        views = [PageTextView(p.number, p.text, p.source, p.rotation, p.confidence) for p in pages]
+        audit.record(uow.session, actor, "document.text", _subject(document, case))
+        view = DocumentView.of(document)
+        uow.commit()
+    return view, views

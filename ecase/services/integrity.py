@@ -6,14 +6,16 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from ecase.models import DocumentVersion
+from ecase.models import DerivedFile, DocumentVersion
 from ecase.services.context import Context
 from storage import VerifyReport, verify_store
 
 
 def referenced_blob_keys(ctx: Context) -> set[str]:
     with ctx.uow() as uow:
-        return set(uow.session.execute(select(DocumentVersion.sha256).distinct()).scalars())
+        originals = set(uow.session.execute(select(DocumentVersion.sha256)).scalars())
+        derived = set(uow.session.execute(select(DerivedFile.sha256)).scalars())
+    return originals | derived
 
 
 def verify_storage(

@@ -41,6 +41,9 @@ class UnitOfWork:
     ) -> None:
         session = self.session
         try:
+            # Detach first: objects read in this unit stay usable (loaded, not expired)
+            # after it ends, and nothing uncommitted can be flushed by accident later.
+            session.expunge_all()
             session.rollback()
         except (OperationalError, InterfaceError):
             log.warning("rollback failed; the database connection is gone")

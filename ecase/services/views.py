@@ -125,3 +125,12 @@ class ContentView:
     size: int
     media_type: str
     filename: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageTextView:
+    number: int
+    text: str
+    source: str
+    rotation: int
+    confidence: float | None

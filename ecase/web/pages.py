@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -48,6 +48,8 @@ def login() -> str | BaseResponse:
         except AuthenticationError:
             flash(_("Unknown user name or wrong password."), "error")
         else:
+            session.clear()  # a fresh session at login: no fixation, no leftovers
+            session.permanent = True  # PERMANENT_SESSION_LIFETIME bounds it absolutely
             login_user(SessionUser(actor, version))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form)

@@ -64,13 +64,16 @@ def run_moto_s3(*, check_signatures: bool = True) -> Iterator[S3Server]:
     try:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
-        access_key, secret_key = _create_s3_user(url)
-        previous_auth = _set_auth_threshold(url, "0") if check_signatures else None
+        # Another server in this process may have switched checking on already; the user
+        # can only be created with checking off, so switch it off first and restore after.
+        previous_auth = _set_auth_threshold(url, "1000000000")
         try:
+            access_key, secret_key = _create_s3_user(url)
+            if check_signatures:
+                _set_auth_threshold(url, "0")
             yield S3Server(endpoint=f"{host}:{port}", access_key=access_key, secret_key=secret_key)
         finally:
-            if previous_auth is not None:
-                _set_auth_threshold(url, previous_auth)
+            _set_auth_threshold(url, previous_auth)
     finally:
         server.stop()
         werkzeug_logger.setLevel(previous_level)

@@ -38,7 +38,8 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     [
         ({}, "ECASE_SECRET_KEY"),
         ({"ECASE_SECRET_KEY": "short"}, "ECASE_SECRET_KEY"),
-        ({"ECASE_SECRET_KEY": "x" * 40}, "ECASE_BEHIND_PROXY"),
+        ({"ECASE_SECRET_KEY": "x" * 40}, "ECASE_AUDIT_KEY"),
+        ({"ECASE_SECRET_KEY": "x" * 40, "ECASE_AUDIT_KEY": "y" * 40}, "ECASE_BEHIND_PROXY"),
         (
             {
                 "ECASE_SECRET_KEY": "x" * 40,
@@ -58,12 +59,19 @@ def test_production_refuses_unsafe_settings(
         Settings.from_env({"ECASE_HOME": str(tmp_path), "ECASE_ENV": "production", **env})
 
 
+def test_production_writes_no_key_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env({"ECASE_HOME": str(tmp_path), "ECASE_ENV": "production"})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_production_starts_with_safe_settings(tmp_path: Path) -> None:
     settings = Settings.from_env(
         {
             "ECASE_HOME": str(tmp_path),
             "ECASE_ENV": "production",
             "ECASE_SECRET_KEY": "k" * 48,
+            "ECASE_AUDIT_KEY": "a" * 48,
             "ECASE_BEHIND_PROXY": "yes",
         }
     )

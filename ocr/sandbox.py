@@ -1,0 +1,428 @@
+"""Untrusted files are parsed in a child process that is memory-capped and always killable.
+
+The child is a fresh interpreter (``subprocess`` in a new session, so the parent can kill
+it together with its tesseract processes by process group), limits its own address space
+with ``RLIMIT_AS`` before touching the file (tesseract inherits the limit), and answers in
+JSON lines on a private copy of its stdout. Nothing is unpickled from the child: a file
+that took over the child must not thereby take over the parent. The parent enforces the
+wall-clock deadline; the child may ask for more time once it knows how many pages it must
+recognise, up to a cap the parent computes from the limits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import math
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from .errors import (
+    ERROR_TYPES,
+    CorruptDocumentError,
+    ExtractionError,
+    OcrEngineError,
+    ResourceLimitError,
+)
+from .media import HEAD_BYTES, detect_media_type
+from .model import ExtractionResult, Limits, result_from_json, validate_languages
+
+__all__ = ["DEFAULT_LIMITS", "extend_deadline", "extract_in_sandbox", "run_in_sandbox"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMITS = Limits()
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_BOOT = (
+    "import sys; sys.path.insert(0, {root!r}); from ocr.sandbox import _child_main; _child_main()"
+)
+_STDERR_TAIL = 4000
+_MAX_MESSAGE = 500
+
+#: The result channel, present only while running inside a sandboxed child.
+_channel: list[IO[str]] = []
+
+
+def extract_in_sandbox(
+    source: Path,
+    workdir: Path,
+    *,
+    languages: str = "deu+eng",
+    dpi: int = 300,
+    limits: Limits = DEFAULT_LIMITS,
+    processes: int | None = None,
+) -> ExtractionResult:
+    """Extract text from an untrusted file in a sandboxed child process.
+
+    ``source`` is only read. Derived files (``searchable.pdf``) go into ``workdir``, which
+    is created if missing; scratch files are removed even when the child is killed. Raises
+    ``ExtractionError`` subclasses only (``OSError`` if ``source`` cannot be read at all).
+    """
+    source, workdir = Path(source), Path(workdir)
+    validate_languages(languages)
+    if not 50 <= dpi <= 1200:
+        raise ValueError("dpi must be between 50 and 1200")
+    procs = max(1, processes or os.cpu_count() or 1)
+    with source.open("rb") as stream:
+        head = stream.read(HEAD_BYTES)
+    media_type = detect_media_type(head)  # refuse the obvious without starting a child
+    workdir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".ocr-scratch-", dir=workdir))
+    try:
+        request = {
+            "source": str(source.resolve()),
+            "workdir": str(workdir.resolve()),
+            "scratch": str(scratch.resolve()),
+            "media_type": media_type,
+            "languages": languages,
+            "dpi": dpi,
+            "limits": asdict(limits),
+            "processes": procs,
+        }
+        data = run_in_sandbox(
+            "ocr.pipeline:extract_json",
+            request,
+            limits=limits,
+            max_extension_s=limits.budget_s(limits.max_pages, procs) - limits.timeout_s,
+        )
+        try:
+            return result_from_json(data, workdir)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ExtractionError(
+                "Das Ergebnis der Texterkennung war unbrauchbar und wurde verworfen.",
+                code="bad_result",
+                detail=repr(exc),
+            ) from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def extend_deadline(seconds: float) -> None:
+    """Ask the parent for ``seconds`` more wall-clock time; a no-op outside a sandbox."""
+    if _channel and seconds > 0:
+        _send({"extend": float(seconds)})
+
+
+def run_in_sandbox(
+    target: Callable[..., object] | str,
+    *args: object,
+    limits: Limits = DEFAULT_LIMITS,
+    max_extension_s: float = 0.0,
+) -> object:
+    """Call ``target(*args)`` in a sandboxed child and return its JSON-able result.
+
+    ``target`` is a module-level function or ``"module:function"``; arguments and result
+    MUST be JSON-serialisable. Exceptions in the child come back as ``ExtractionError``
+    subclasses; anything else that goes wrong (crash, timeout, memory) does too.
+    """
+    request = json.dumps(
+        {
+            "target": _target_name(target),
+            "args": list(args),
+            "memory_bytes": limits.memory_bytes,
+            "sys_path": sys.path,
+        }
+    ).encode()
+    with tempfile.TemporaryFile() as errlog:
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+            [sys.executable, "-I", "-c", _BOOT.format(root=_PACKAGE_ROOT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errlog,
+            env=_child_env(),
+            start_new_session=True,
+            close_fds=True,
+        )
+        try:
+            outcome = _converse(proc, request, limits, max_extension_s)
+        finally:
+            _kill_group(proc)
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+        errlog.seek(max(0, errlog.seek(0, os.SEEK_END) - _STDERR_TAIL))
+        stderr_tail = errlog.read().decode("utf-8", "replace")
+    outcome.returncode = proc.returncode
+    if stderr_tail:
+        log.debug("sandbox child stderr (tail): %s", stderr_tail)
+    return _interpret(outcome, stderr_tail)
+
+
+@dataclass
+class _Outcome:
+    ready: bool = False
+    has_result: bool = False
+    result: object = None
+    error: dict[str, Any] | None = None
+    timed_out_after: float | None = None
+    overflow: bool = False
+    returncode: int | None = None
+    extensions: list[float] = field(default_factory=list)
+
+
+def _converse(
+    proc: subprocess.Popen[bytes], request: bytes, limits: Limits, max_extension_s: float
+) -> _Outcome:
+    if proc.stdin is None or proc.stdout is None:
+        raise RuntimeError("child started without pipes")
+    outcome = _Outcome()
+    start = time.monotonic()
+    budget = limits.timeout_s
+    granted = 0.0
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.write(request)
+        proc.stdin.close()
+    fd = proc.stdout.fileno()
+    buffer = bytearray()
+    received = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            remaining = start + budget - time.monotonic()
+            if remaining <= 0:
+                outcome.timed_out_after = budget
+                return outcome
+            if not selector.select(remaining):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return outcome
+            received += len(chunk)
+            if received > limits.max_output_bytes:
+                outcome.overflow = True
+                return outcome
+            buffer += chunk
+            while (newline := buffer.find(b"\n")) >= 0:
+                line = bytes(buffer[:newline])
+                del buffer[: newline + 1]
+                message = _parse_message(line)
+                if "extend" in message:
+                    wanted = _non_negative(message["extend"])
+                    extra = min(wanted, max(0.0, max_extension_s - granted))
+                    granted += extra
+                    budget += extra
+                    outcome.extensions.append(extra)
+                elif "ready" in message:
+                    outcome.ready = True
+                elif "result" in message:
+                    outcome.has_result = True
+                    outcome.result = message["result"]
+                elif "error" in message and isinstance(message["error"], dict):
+                    outcome.error = message["error"]
+
+
+def _interpret(outcome: _Outcome, stderr_tail: str) -> object:
+    if outcome.timed_out_after is not None:
+        raise ResourceLimitError(
+            f"Die Verarbeitung der Datei hat das Zeitlimit von "
+            f"{math.ceil(outcome.timed_out_after)} Sekunden überschritten und wurde "
+            "abgebrochen.",
+            code="timeout",
+        )
+    if outcome.overflow:
+        raise ResourceLimitError(
+            "Die Datei liefert zu viel Text, um ihn zu speichern.", code="output_too_large"
+        )
+    if outcome.error is not None:
+        raise _error_from_json(outcome.error)
+    if outcome.has_result:
+        return outcome.result
+    if not outcome.ready:
+        raise OcrEngineError(
+            "Der Prozess für die Texterkennung konnte nicht gestartet werden. "
+            "Bitte die IT verständigen.",
+            code="sandbox_failed",
+            detail=f"exit {outcome.returncode}: {stderr_tail[-1000:]}",
+        )
+    if outcome.returncode == -signal.SIGKILL:
+        # the kernel's OOM killer is the usual sender of a SIGKILL we did not send
+        raise ResourceLimitError(
+            "Die Verarbeitung der Datei brauchte zu viel Arbeitsspeicher und wurde abgebrochen.",
+            code="memory",
+            detail=f"exit {outcome.returncode}",
+        )
+    raise CorruptDocumentError(
+        "Die Datei konnte nicht verarbeitet werden: das Leseprogramm ist dabei abgestürzt "
+        "(beschädigte Datei oder zu wenig Arbeitsspeicher).",
+        code="crashed",
+        detail=f"exit {outcome.returncode}: {stderr_tail[-1000:]}",
+    )
+
+
+def _error_from_json(data: dict[str, Any]) -> ExtractionError:
+    cls = ERROR_TYPES.get(str(data.get("type")), ExtractionError)
+    message = str(data.get("message") or "")[:_MAX_MESSAGE]
+    detail = data.get("detail")
+    return cls(
+        message or "Die Datei konnte nicht verarbeitet werden.",
+        code=str(data.get("code") or cls.default_code)[:64],
+        detail=None if detail is None else str(detail)[:_STDERR_TAIL],
+    )
+
+
+def _parse_message(line: bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+def _non_negative(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return 0.0
+
+
+def _target_name(target: Callable[..., object] | str) -> str:
+    name = target if isinstance(target, str) else f"{target.__module__}:{target.__qualname__}"
+    module, _, qualname = name.partition(":")
+    if not module or not qualname.isidentifier():
+        raise ValueError(f"sandbox target must be a module-level function, not {name!r}")
+    return name
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # one OpenMP thread per tesseract: pages run in parallel processes instead
+    env["OMP_THREAD_LIMIT"] = "1"
+    # glibc reserves 64 MiB of address space per thread arena, which RLIMIT_AS counts
+    env["MALLOC_ARENA_MAX"] = "2"
+    return env
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    # the child is not reaped yet, so its pid (= process group id) cannot have been reused
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------- child side
+
+
+def _child_main() -> None:
+    """Entry point of the sandboxed interpreter (see ``_BOOT``)."""
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    # libraries that print must not corrupt the protocol: fd 1 now goes to the log
+    os.dup2(2, 1)
+    _channel.append(channel)
+    try:
+        request = json.loads(sys.stdin.buffer.read())
+        _limit_resources(int(request["memory_bytes"]))
+        sys.path[:0] = [p for p in request["sys_path"] if p not in sys.path]
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        function = _resolve(str(request["target"]))
+    except BaseException as exc:  # a broken installation, not a broken file
+        _send(
+            {
+                "error": _error_json(
+                    OcrEngineError(
+                        "Der Prozess für die Texterkennung konnte nicht gestartet werden. "
+                        "Bitte die IT verständigen.",
+                        code="sandbox_failed",
+                        detail=f"{type(exc).__name__}: {exc}"[:_STDERR_TAIL],
+                    )
+                )
+            }
+        )
+        _exit(channel)
+    try:
+        _send({"ready": True})
+        _send({"result": function(*request["args"])})
+    except ExtractionError as exc:
+        _send({"error": _error_json(exc)})
+    except MemoryError:
+        _send(
+            {
+                "error": _error_json(
+                    ResourceLimitError(
+                        "Die Verarbeitung der Datei brauchte mehr Arbeitsspeicher als "
+                        "erlaubt und wurde abgebrochen.",
+                        code="memory",
+                    )
+                )
+            }
+        )
+    except BaseException as exc:  # whatever breaks, the parent gets an answer
+        _send(
+            {
+                "error": _error_json(
+                    CorruptDocumentError(
+                        "Die Datei konnte nicht verarbeitet werden; sie ist vermutlich "
+                        "beschädigt oder ungewöhnlich aufgebaut.",
+                        code="unexpected",
+                        detail=f"{type(exc).__name__}: {exc}"[:_STDERR_TAIL],
+                    )
+                )
+            }
+        )
+    finally:
+        _exit(channel)
+
+
+def _exit(channel: IO[str]) -> NoReturn:
+    with contextlib.suppress(OSError):
+        channel.flush()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    # skip interpreter teardown: it can hang on threads a hostile file left behind
+    os._exit(0)
+
+
+def _limit_resources(memory_bytes: int) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    # a crash dump would put document contents on disk
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _resolve(name: str) -> Callable[..., object]:
+    module_name, _, qualname = name.partition(":")
+    function = getattr(importlib.import_module(module_name), qualname)
+    if not callable(function):
+        raise TypeError(f"{name} is not callable")
+    return function  # type: ignore[no-any-return]  # getattr on a module is Any
+
+
+def _send(message: dict[str, Any]) -> None:
+    try:
+        line = json.dumps(message, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        line = json.dumps(
+            {
+                "error": _error_json(
+                    ExtractionError(
+                        "Das Ergebnis der Texterkennung konnte nicht übertragen werden.",
+                        code="bad_result",
+                        detail=repr(exc),
+                    )
+                )
+            }
+        )
+    _channel[0].write(line + "\n")
+    _channel[0].flush()
+
+
+def _error_json(exc: ExtractionError) -> dict[str, Any]:
+    return {
+        "type": type(exc).__name__,
+        "message": exc.message,
+        "code": exc.code,
+        "detail": exc.detail,
+    }
