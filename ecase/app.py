@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from ecase import api
 from ecase.bootstrap import build_context
 from ecase.config import Settings
-from ecase.http import auth, errors, i18n, security
+from ecase.http import auth, errors, i18n, limits, security
 from ecase.http.context import EXTENSION_KEY
 from ecase.jobs import Queue
 from ecase.services.context import Context
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
         SESSION_COOKIE_NAME="ecase_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     i18n.init_app(app)
     api.init_app(app)
     app.register_blueprint(pages.bp)
+    limits.init_app(app, settings)
     errors.init_app(app)
     security.init_app(app)
     return app

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import ExtractionError
 from .media import HEAD_BYTES, detect_media_type
-from .model import ExtractionResult, PageText
+from .model import ExtractionResult, PageSource, PageText
 
 __all__ = ["FakeExtractor"]
 
@@ -28,12 +28,12 @@ class FakeExtractor:
         *,
         by_content: Mapping[bytes, Sequence[str] | ExtractionError] | None = None,
         searchable_pdf: bool = False,
-        source: str = "text-layer",
+        source: PageSource = "text-layer",
     ):
         self.pages = tuple(pages)
         self.by_content = dict(by_content or {})
         self.searchable_pdf = searchable_pdf
-        self.source: str = source
+        self.source = source
         self.calls: list[tuple[Path, Path]] = []
 
     def extract(self, source: Path, workdir: Path) -> ExtractionResult:
@@ -56,7 +56,7 @@ class FakeExtractor:
                 PageText(
                     number=i,
                     text=text,
-                    source="ocr" if self.source == "ocr" else "text-layer",
+                    source=self.source,
                     confidence=1.0 if self.source == "ocr" else None,
                 )
                 for i, text in enumerate(texts, start=1)

@@ -1,11 +1,11 @@
 """The extraction run inside the sandboxed child: text layer first, OCR for the rest.
 
 Pages are recognised in parallel by ``processes`` tesseract processes, each with one
-OpenMP thread (the sandbox sets ``OMP_THREAD_LIMIT=1``): tesseract's own threading
-scales poorly, whole pages in parallel scale almost linearly. Threads here only feed and
-wait for those processes; rendering and decoding are serialised by a lock because
-neither PDFium nor a shared Pillow image is thread-safe, and happen inside the page's
-task so at most ``processes`` page images are in memory.
+OpenMP thread (the sandbox sets ``OMP_THREAD_LIMIT=1``): tesseract's OpenMP threads
+speed up one page little, whole pages side by side keep every core busy. Threads here
+only feed and wait for those processes; rendering and decoding are serialised by a lock
+because neither PDFium nor a shared Pillow image is thread-safe, and happen inside the
+page's task so at most ``processes`` page images are in memory.
 """
 
 from __future__ import annotations

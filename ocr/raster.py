@@ -163,11 +163,11 @@ class ImageFrames:
 
     def render(self, index: int) -> PageImage:
         with _image_errors(index):
-            if index:
-                self._image.seek(index)
+            # always seek: pages are rendered in whatever order the OCR threads ask
+            self._image.seek(index)
             width, height = self._image.size
             if width * height > self._max_pixels:
-                # Pillow checks only the first frame when opening; later TIFF pages, too
+                # Pillow checks the first frame only
                 raise _too_large(width, height, self._max_pixels)
             self._image.load()
             dpi = _dpi_of(self._image, self._default_dpi)

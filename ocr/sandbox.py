@@ -206,10 +206,12 @@ def _converse(
             if received > limits.max_output_bytes:
                 outcome.overflow = True
                 return outcome
+            scanned = len(buffer)  # a long result arrives in many chunks: scan each once
             buffer += chunk
-            while (newline := buffer.find(b"\n")) >= 0:
+            while (newline := buffer.find(b"\n", scanned)) >= 0:
                 line = bytes(buffer[:newline])
                 del buffer[: newline + 1]
+                scanned = 0
                 message = _parse_message(line)
                 if "extend" in message:
                     wanted = _non_negative(message["extend"])

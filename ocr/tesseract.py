@@ -26,6 +26,8 @@ class TesseractExtractor:
         limits: Limits = DEFAULT_LIMITS,
     ):
         self.languages = validate_languages(languages)
+        if not 50 <= dpi <= 1200:
+            raise ValueError("dpi must be between 50 and 1200")
         self.dpi = dpi
         self.processes = max(1, processes or os.cpu_count() or 1)
         self.limits = limits

@@ -178,3 +178,32 @@ class AuditEventSchema(Schema):
 
 class AuditListSchema(Schema):
     events = fields.List(fields.Nested(AuditEventSchema))
+
+
+class BreakGlassRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+class BreakGlassSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    user = fields.String(attribute="username")
+    reason = fields.String()
+    granted_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    reviewed_by = fields.String(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    review_note = fields.String()
+
+
+class BreakGlassListArgsSchema(Schema):
+    pending = fields.Boolean(load_default=True)
+
+
+class BreakGlassListSchema(Schema):
+    grants = fields.List(fields.Nested(BreakGlassSchema))
+
+
+class BreakGlassReviewSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))

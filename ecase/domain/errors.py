@@ -32,6 +32,18 @@ class AuthenticationError(EcaseError):
     """Credentials are missing or wrong; the message never says which part was wrong."""
 
 
+class SecondFactorRequiredError(AuthenticationError):
+    """The password was right; the session waits for the second factor (or its enrolment)."""
+
+    def __init__(self, message: str, *, enrolled: bool) -> None:
+        super().__init__(message)
+        self.enrolled = enrolled
+
+
+class TooManyAttemptsError(EcaseError):
+    """Login throttling: the caller must wait before trying again."""
+
+
 class PayloadTooLargeError(EcaseError):
     """An upload exceeds the configured size limit."""
 

@@ -1,4 +1,4 @@
-"""Who is calling: a browser session (flask-login) or an API bearer token, as an ``Actor``."""
+"""Who is calling: a server-side browser session or an API bearer token, as an ``Actor``."""
 
 from __future__ import annotations
 
@@ -8,22 +8,24 @@ from flask import Flask, request
 from flask_login import LoginManager, UserMixin, current_user
 
 from ecase.domain.actor import Actor
-from ecase.domain.errors import AuthenticationError
+from ecase.domain.errors import AuthenticationError, SecondFactorRequiredError
 from ecase.http.context import service_context
-from ecase.services import users
+from ecase.services import sessions, users
 
 login_manager = LoginManager()
 
 
 @dataclass(frozen=True)
 class SessionUser(UserMixin):  # type: ignore[misc]  # flask-login ships no type information
-    """The flask-login user: an actor plus the session version it was issued under."""
+    """The flask-login user: an actor and the state of its login."""
 
     actor: Actor
-    session_version: int
+    session_id: str | None  # None for API tokens
+    second_factor_done: bool = True
+    second_factor_enrolled: bool = True
 
     def get_id(self) -> str:
-        return f"{self.actor.user_id}:{self.session_version}"
+        return self.session_id or ""
 
 
 def client_address() -> str | None:
@@ -32,21 +34,19 @@ def client_address() -> str | None:
 
 @login_manager.user_loader
 def _load_session_user(raw: str) -> SessionUser | None:
-    try:
-        user_id, version = (int(part) for part in raw.split(":", 1))
-    except ValueError:
+    state = sessions.resume_session(service_context(), raw, client_address())
+    if state is None:
         return None
-    actor = users.actor_for_session(service_context(), user_id, version, client_address())
-    return SessionUser(actor, version) if actor else None
+    return SessionUser(state.actor, raw, state.second_factor_done, state.second_factor_enrolled)
 
 
 @login_manager.request_loader
-def _load_token_user(req: object) -> SessionUser | None:
+def _load_token_user(_req: object) -> SessionUser | None:
     token = bearer_token()
     if token is None:
         return None
     actor = users.actor_for_token(service_context(), token, client_address())
-    return SessionUser(actor, 0) if actor else None
+    return SessionUser(actor, None) if actor else None
 
 
 def bearer_token() -> str | None:
@@ -57,17 +57,29 @@ def bearer_token() -> str | None:
     return None
 
 
-def current_actor() -> Actor:
-    """The authenticated caller; raises so the error handler answers 401 or redirects to login."""
+def session_user() -> SessionUser | None:
+    """The logged-in user even before the second factor (for the second-factor pages)."""
     if not current_user.is_authenticated:
-        raise AuthenticationError("Please log in.")
+        return None
     user = current_user._get_current_object()
-    if not isinstance(user, SessionUser):
+    return user if isinstance(user, SessionUser) else None
+
+
+def current_actor() -> Actor:
+    """The fully authenticated caller; otherwise the error handler answers 401 or redirects."""
+    user = session_user()
+    if user is None:
         raise AuthenticationError("Please log in.")
+    if not user.second_factor_done:
+        raise SecondFactorRequiredError(
+            "Please confirm your login with the second factor.",
+            enrolled=user.second_factor_enrolled,
+        )
     return user.actor
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "pages.login"
-    login_manager.session_protection = "strong"
+    # Server-side sessions do the real work; flask-login's own protection adds nothing.
+    login_manager.session_protection = None

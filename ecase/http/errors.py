@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from ecase.domain.errors import (
@@ -16,7 +17,9 @@ from ecase.domain.errors import (
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    SecondFactorRequiredError,
     ServiceUnavailableError,
+    TooManyAttemptsError,
     UnsupportedMediaError,
 )
 
@@ -30,6 +33,7 @@ STATUS_FOR: dict[type[EcaseError], int] = {
     ConflictError: 409,
     PayloadTooLargeError: 413,
     UnsupportedMediaError: 415,
+    TooManyAttemptsError: 429,
     ServiceUnavailableError: 503,
 }
 
@@ -59,7 +63,11 @@ def _respond(status: int, name: str, message: str, **extra: Any) -> Response:
 def handle_ecase_error(error: EcaseError) -> Response:
     status = next((code for cls, code in STATUS_FOR.items() if isinstance(error, cls)), 400)
     if status == 401 and not wants_json():
-        return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]  # werkzeug's redirect returns its own Response type
+        target = request.full_path.rstrip("?")
+        if isinstance(error, SecondFactorRequiredError):
+            page = "pages.second_factor" if error.enrolled else "pages.enrol_second_factor"
+            return redirect(url_for(page, next=target))  # type: ignore[return-value]  # werkzeug's redirect type
+        return redirect(url_for("pages.login", next=target))  # type: ignore[return-value]  # werkzeug's redirect type
     name = type(error).__name__.removesuffix("Error")
     response = _respond(status, name, error.message, field=error.field)
     if status == 401:
@@ -77,6 +85,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         message = "The request has invalid or missing fields; see 'errors'."
     if status == 413:
         message = "The request is larger than the upload limit."
+    if status == 429:
+        message = gettext("Too many attempts. Please wait 15 minutes before trying again.")
     return _respond(status, error.name, message, errors=errors)
 
 

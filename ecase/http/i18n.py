@@ -56,6 +56,7 @@ def error_title(status: int) -> str:
         409: _("Conflict"),
         413: _("File too large"),
         415: _("File type not accepted"),
+        429: _("Too many attempts"),
         503: _("Temporarily unavailable"),
     }
     return str(titles.get(status, _("An error occurred")))

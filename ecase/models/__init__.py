@@ -2,10 +2,10 @@
 
 from ecase.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from ecase.models.base import Base
-from ecase.models.cases import CaseFile, FilePlanEntry, ReferenceCounter
+from ecase.models.cases import BreakGlassGrant, CaseFile, FilePlanEntry, ReferenceCounter
 from ecase.models.documents import DerivedFile, Document, DocumentPage, DocumentVersion
 from ecase.models.people import Person, PersonAlias
-from ecase.models.users import ApiToken, Team, User, team_members
+from ecase.models.users import ApiToken, Team, User, UserSession, team_members
 
 __all__ = [
     "ApiToken",
@@ -13,6 +13,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "BreakGlassGrant",
     "CaseFile",
     "DerivedFile",
     "Document",
@@ -24,5 +25,6 @@ __all__ = [
     "ReferenceCounter",
     "Team",
     "User",
+    "UserSession",
     "team_members",
 ]

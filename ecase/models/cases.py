@@ -61,3 +61,19 @@ class CaseFile(Base):
     file_plan: Mapped[FilePlanEntry] = relationship()
     team: Mapped[Team | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class BreakGlassGrant(Base):
+    """Notfallzugriff: read-only, time-limited access to one file outside one's own reach."""
+
+    __tablename__ = "break_glass_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(2000))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str] = mapped_column(String(2000), default="")

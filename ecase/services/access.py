@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NoReturn, TypedDict
 
+from ecase.domain import policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import Outcome
 from ecase.domain.errors import NotFoundError
@@ -17,3 +18,15 @@ def deny(uow: UnitOfWork, actor: Actor, action: str, subject: audit.Subject) -> 
     audit.record(uow.session, actor, action, subject, outcome=Outcome.DENIED)
     uow.commit()
     raise NotFoundError("Not found.")
+
+
+class ReadFlags(TypedDict, total=False):
+    flagged: bool
+    reason: str
+
+
+def read_flags(actor: Actor, case: policy.CaseFacts) -> ReadFlags:
+    """Audit fields for a read: reads under break-glass are flagged for review."""
+    if policy.reads_under_break_glass(actor, case):
+        return {"flagged": True, "reason": "break-glass"}
+    return {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
@@ -16,6 +16,7 @@ from ecase.domain.enums import Role
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.domain.reference import ReferenceScheme, check_plan_code
 from ecase.models import (
+    BreakGlassGrant,
     CaseFile,
     Document,
     FilePlanEntry,
@@ -25,7 +26,7 @@ from ecase.models import (
     User,
 )
 from ecase.services import audit
-from ecase.services.access import deny
+from ecase.services.access import deny, read_flags
 from ecase.services.context import Context
 from ecase.services.views import CaseView, DocumentView
 
@@ -43,8 +44,21 @@ class NewCase:
     reference: str | None = None
 
 
-def facts(case: CaseFile) -> policy.CaseFacts:
-    return policy.CaseFacts(team_id=case.team_id, assignee_id=case.assignee_id, status=case.status)
+def facts(session: Session, actor: Actor, case: CaseFile) -> policy.CaseFacts:
+    """The policy's view of a file for this actor, including a live break-glass grant."""
+    grant = session.execute(
+        select(BreakGlassGrant.id).where(
+            BreakGlassGrant.user_id == actor.user_id,
+            BreakGlassGrant.case_id == case.id,
+            BreakGlassGrant.expires_at > datetime.now(UTC),
+        )
+    ).first()
+    return policy.CaseFacts(
+        team_id=case.team_id,
+        assignee_id=case.assignee_id,
+        status=case.status,
+        break_glass=grant is not None,
+    )
 
 
 def next_reference(session: Session, scheme: ReferenceScheme, plan: str, year: int) -> str:
@@ -172,7 +186,8 @@ def get_case(ctx: Context, actor: Actor, case_id: int) -> CaseView:
         if case is None:
             raise NotFoundError("Not found.")
         subject = audit.Subject("case", case.id, case.id, case.person_id)
-        if not policy.can_read_case(actor, facts(case)):
+        case_facts = facts(session, actor, case)
+        if not policy.can_read_case(actor, case_facts):
             deny(uow, actor, "case.view", subject)
         documents = (
             session.execute(
@@ -184,7 +199,7 @@ def get_case(ctx: Context, actor: Actor, case_id: int) -> CaseView:
             .scalars()
             .all()
         )
-        audit.record(session, actor, "case.view", subject)
+        audit.record(session, actor, "case.view", subject, **read_flags(actor, case_facts))
         view = CaseView.of(case, tuple(DocumentView.of(d) for d in documents))
         uow.commit()
     return view

@@ -11,6 +11,7 @@ from typing import IO, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+import ocr
 import storage
 from ecase.domain import policy
 from ecase.domain.actor import Actor
@@ -21,11 +22,12 @@ from ecase.domain.errors import (
     NotFoundError,
     PayloadTooLargeError,
     ServiceUnavailableError,
+    UnsupportedMediaError,
 )
-from ecase.domain.media import SNIFF_BYTES, sniff_media_type
+from ecase.domain.media import ACCEPTED_MESSAGE, SNIFF_BYTES
 from ecase.models import CaseFile, Document, DocumentPage, DocumentVersion
 from ecase.services import audit
-from ecase.services.access import deny
+from ecase.services.access import ReadFlags, deny, read_flags
 from ecase.services.cases import facts
 from ecase.services.context import Context
 from ecase.services.streams import PrefixedReader, read_head
@@ -56,6 +58,34 @@ def _title_for(upload: Upload) -> str:
     return title
 
 
+def _store_original(ctx: Context, stream: IO[bytes]) -> tuple[storage.BlobInfo, str]:
+    """Sniff the type from the first bytes, then stream everything to checksummed storage."""
+    head = read_head(stream, SNIFF_BYTES)
+    if not head:
+        raise InvalidInputError("The file is empty.", field="file")
+    try:
+        # One sniffer for upload and extraction, so nothing is accepted that cannot be read.
+        media_type = ocr.detect_media_type(head)
+    except ocr.UnsupportedMediaTypeError as exc:
+        raise UnsupportedMediaError(ACCEPTED_MESSAGE) from exc
+    try:
+        blob = ctx.blobs.put(
+            io.BufferedReader(PrefixedReader(head, stream)),
+            max_size=ctx.settings.max_upload_bytes,
+        )
+    except storage.BlobTooLargeError as exc:
+        limit_mib = ctx.settings.max_upload_bytes / (1024 * 1024)
+        raise PayloadTooLargeError(
+            f"The file is larger than the limit of {limit_mib:g} MiB."
+        ) from exc
+    except storage.StorageError as exc:
+        log.warning("storage failed during upload: %s", exc)
+        raise ServiceUnavailableError(
+            "The document store is not reachable; nothing was saved. Please try again later."
+        ) from exc
+    return blob, media_type
+
+
 def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload) -> DocumentView:
     """Store the bytes first, then the rows; a failure in between removes the new blob again."""
     title = _title_for(upload)
@@ -70,37 +100,22 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
         case = uow.session.get(CaseFile, case_id) if case_id is not None else None
         if case_id is not None and case is None:
             raise NotFoundError("Not found.")
+        case_facts = facts(uow.session, actor, case) if case is not None else None
         if (
-            case is not None
-            and case.status is not CaseStatus.OPEN
-            and policy.can_read_case(actor, facts(case))
+            case_facts is not None
+            and case_facts.status is not CaseStatus.OPEN
+            and policy.can_read_case_normally(actor, case_facts)
         ):
             raise ConflictError("The case file is closed (zdA); documents cannot be added.")
         allowed = (
-            policy.can_add_document(actor, facts(case)) if case else policy.can_use_inbox(actor)
+            policy.can_add_document(actor, case_facts)
+            if case_facts
+            else policy.can_use_inbox(actor)
         )
         if not allowed:
             deny(uow, actor, "document.upload", subject)
 
-    head = read_head(upload.stream, SNIFF_BYTES)
-    if not head:
-        raise InvalidInputError("The file is empty.", field="file")
-    media_type = sniff_media_type(head)
-    try:
-        blob = ctx.blobs.put(
-            io.BufferedReader(PrefixedReader(head, upload.stream)),
-            max_size=ctx.settings.max_upload_bytes,
-        )
-    except storage.BlobTooLargeError as exc:
-        limit_mib = ctx.settings.max_upload_bytes / (1024 * 1024)
-        raise PayloadTooLargeError(
-            f"The file is larger than the limit of {limit_mib:g} MiB."
-        ) from exc
-    except storage.StorageError as exc:
-        log.warning("storage failed during upload: %s", exc)
-        raise ServiceUnavailableError(
-            "The document store is not reachable; nothing was saved. Please try again later."
-        ) from exc
+    blob, media_type = _store_original(ctx, upload.stream)
 
     try:
         with ctx.uow() as uow:
@@ -165,15 +180,20 @@ def _forget_unreferenced_blob(ctx: Context, sha256: str) -> None:
 
 def _load_readable(
     uow_session: Session, actor: Actor, document_id: int
-) -> tuple[Document, CaseFile | None, bool]:
+) -> tuple[Document, CaseFile | None, ReadFlags | None]:
+    """The document, its file, and the audit flags of reading it (``None``: not allowed)."""
     document = uow_session.execute(
         select(Document).where(Document.id == document_id).options(selectinload(Document.versions))
     ).scalar()
     if document is None:
         raise NotFoundError("Not found.")
     case = uow_session.get(CaseFile, document.case_id) if document.case_id else None
-    allowed = policy.can_read_case(actor, facts(case)) if case else policy.can_use_inbox(actor)
-    return document, case, allowed
+    if case is None:
+        return document, None, {} if policy.can_use_inbox(actor) else None
+    case_facts = facts(uow_session, actor, case)
+    if not policy.can_read_case(actor, case_facts):
+        return document, case, None
+    return document, case, read_flags(actor, case_facts)
 
 
 def _subject(document: Document, case: CaseFile | None) -> audit.Subject:
@@ -184,10 +204,10 @@ def _subject(document: Document, case: CaseFile | None) -> audit.Subject:
 
 def get_document(ctx: Context, actor: Actor, document_id: int) -> DocumentView:
     with ctx.uow() as uow:
-        document, case, allowed = _load_readable(uow.session, actor, document_id)
-        if not allowed:
+        document, case, flags = _load_readable(uow.session, actor, document_id)
+        if flags is None:
             deny(uow, actor, "document.view", _subject(document, case))
-        audit.record(uow.session, actor, "document.view", _subject(document, case))
+        audit.record(uow.session, actor, "document.view", _subject(document, case), **flags)
         view = DocumentView.of(document)
         uow.commit()
     return view
@@ -196,8 +216,8 @@ def get_document(ctx: Context, actor: Actor, document_id: int) -> DocumentView:
 def open_content(ctx: Context, actor: Actor, document_id: int) -> tuple[ContentView, BinaryIO]:
     """The original bytes of the current version, verified against their SHA-256 as they stream."""
     with ctx.uow() as uow:
-        document, case, allowed = _load_readable(uow.session, actor, document_id)
-        if not allowed:
+        document, case, flags = _load_readable(uow.session, actor, document_id)
+        if flags is None:
             deny(uow, actor, "document.download", _subject(document, case))
         version = document.current_version
         try:
@@ -211,7 +231,7 @@ def open_content(ctx: Context, actor: Actor, document_id: int) -> tuple[ContentV
             raise ServiceUnavailableError(
                 "The document store is not reachable. Please try again later."
             ) from exc
-        audit.record(uow.session, actor, "document.download", _subject(document, case))
+        audit.record(uow.session, actor, "document.download", _subject(document, case), **flags)
         uow.commit()
     content = ContentView(
         document_id=document.id,
@@ -228,8 +248,8 @@ def get_text(
 ) -> tuple[DocumentView, list[PageTextView]]:
     """The extracted text, page by page; empty until the pipeline has run."""
     with ctx.uow() as uow:
-        document, case, allowed = _load_readable(uow.session, actor, document_id)
-        if not allowed:
+        document, case, flags = _load_readable(uow.session, actor, document_id)
+        if flags is None:
             deny(uow, actor, "document.text", _subject(document, case))
         pages = uow.session.execute(
             select(DocumentPage)
@@ -237,7 +257,7 @@ def get_text(
             .order_by(DocumentPage.number)
         ).scalars()
         views = [PageTextView(p.number, p.text, p.source, p.rotation, p.confidence) for p in pages]
-        audit.record(uow.session, actor, "document.text", _subject(document, case))
+        audit.record(uow.session, actor, "document.text", _subject(document, case), **flags)
         view = DocumentView.of(document)
         uow.commit()
     return view, views

@@ -13,6 +13,7 @@ from ecase.domain.errors import InvalidInputError, NotFoundError
 from ecase.models import CaseFile
 from ecase.services import audit
 from ecase.services.access import deny
+from ecase.services.break_glass import live_grant_case_ids
 from ecase.services.cases import facts
 from ecase.services.context import Context
 from search import MAX_LIMIT, MAX_OFFSET, InvalidQueryError, Scope, SearchQuery, SearchResult
@@ -42,6 +43,8 @@ def scope_for(ctx: Context, actor: Actor) -> Scope:
                     select(CaseFile.id).where(CaseFile.assignee_id == readable.assignee_id)
                 ).scalars()
             )
+    if policy.can_break_glass(actor):
+        case_ids |= live_grant_case_ids(ctx, actor)
     return Scope(case_ids=case_ids, team_ids=readable.team_ids, inbox=policy.can_use_inbox(actor))
 
 
@@ -58,7 +61,7 @@ def search_documents(ctx: Context, actor: Actor, request: SearchRequest) -> Sear
             case = uow.session.get(CaseFile, request.case_id)
             if case is None:
                 raise NotFoundError("Not found.")
-            if not policy.can_read_case(actor, facts(case)):
+            if not policy.can_read_case(actor, facts(uow.session, actor, case)):
                 deny(uow, actor, "search", audit.Subject("case", case.id, case.id, case.person_id))
     scope = scope_for(ctx, actor)
     try:

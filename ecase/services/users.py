@@ -17,6 +17,7 @@ from ecase.domain.errors import AuthenticationError, ConflictError, InvalidInput
 from ecase.models import ApiToken, Team, User
 from ecase.services import audit, passwords
 from ecase.services.context import Context
+from ecase.services.revocation import revoke_everything
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "ecase_"  # noqa: S105  # a public marker that makes leaked tokens greppable
@@ -31,7 +32,7 @@ class UserView:
     active: bool
 
 
-def _actor(user: User, client_address: str | None) -> Actor:
+def actor_of(user: User, client_address: str | None) -> Actor:
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -47,6 +48,11 @@ def _user_by_name(session: Session, username: str) -> User | None:
         .where(User.username == username.strip().lower())
         .options(selectinload(User.teams))
     ).scalar()
+
+
+def find_user_id(session: Session, username: str) -> int | None:
+    user = _user_by_name(session, username)
+    return user.id if user else None
 
 
 def create_team(ctx: Context, actor: Actor | None, name: str) -> int:
@@ -151,15 +157,15 @@ def _token_hash(token: str) -> str:
 
 def authenticate_password(
     ctx: Context, username: str, password: str, client_address: str | None = None
-) -> tuple[Actor, int]:
-    """Return the actor and the session version to pin the login session to."""
+) -> tuple[Actor, bool]:
+    """Return the actor and whether the account has a second factor enrolled."""
     with ctx.uow() as uow:
         user = _user_by_name(uow.session, username) if username.strip() else None
         ok = passwords.verify_password(user.password_hash if user else None, password)
         if user is None or not ok or not user.active:
             audit.record(
                 uow.session,
-                None if user is None else _actor(user, client_address),
+                None if user is None else actor_of(user, client_address),
                 "login",
                 audit.Subject("user", user.id if user else None),
                 outcome=Outcome.DENIED,
@@ -174,24 +180,52 @@ def authenticate_password(
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
         user.last_login_at = datetime.now(UTC)
-        actor = _actor(user, client_address)
+        actor = actor_of(user, client_address)
         audit.record(uow.session, actor, "login", audit.Subject("user", user.id))
-        version = user.session_version
+        enrolled = user.totp_enabled_at is not None
         uow.commit()
-    return actor, version
+    return actor, enrolled
 
 
-def actor_for_session(
-    ctx: Context, user_id: int, session_version: int, client_address: str | None = None
-) -> Actor | None:
-    """``None`` when the account is gone, disabled, or the session was revoked."""
+def get_actor(ctx: Context, username: str) -> Actor:
+    """The actor of an account, for trusted local callers (CLI, scripts, tests) only."""
     with ctx.uow() as uow:
-        user = uow.session.execute(
-            select(User).where(User.id == user_id).options(selectinload(User.teams))
-        ).scalar()
-        if user is None or not user.active or user.session_version != session_version:
-            return None
-        return _actor(user, client_address)
+        user = _user_by_name(uow.session, username)
+        if user is None or not user.active:
+            raise NotFoundError(f"There is no active user called '{username}'.")
+        return actor_of(user, None)
+
+
+def change_password(ctx: Context, actor: Actor, current: str, new: str) -> None:
+    """Set a new password; every session and API token of the account ends with it."""
+    passwords.check_policy(new)
+    with ctx.uow() as uow:
+        user = uow.session.get(User, actor.user_id)
+        if user is None or not passwords.verify_password(user.password_hash, current):
+            raise AuthenticationError("The current password is not correct.")
+        if passwords.verify_password(user.password_hash, new):
+            raise InvalidInputError(
+                "The new password must differ from the old one.", field="password"
+            )
+        user.password_hash = passwords.hash_password(new)
+        user.password_changed_at = datetime.now(UTC)
+        revoke_everything(uow.session, user.id)
+        audit.record(uow.session, actor, "user.password", audit.Subject("user", user.id))
+        uow.commit()
+
+
+def set_active(ctx: Context, actor: Actor | None, username: str, *, active: bool) -> None:
+    """Disable (or re-enable) an account; disabling ends its sessions and tokens at once."""
+    with ctx.uow() as uow:
+        user = _user_by_name(uow.session, username)
+        if user is None:
+            raise NotFoundError(f"There is no user called '{username}'.")
+        user.active = active
+        if not active:
+            revoke_everything(uow.session, user.id)
+        action = "user.enable" if active else "user.disable"
+        audit.record(uow.session, actor, action, audit.Subject("user", user.id))
+        uow.commit()
 
 
 def actor_for_token(ctx: Context, token: str, client_address: str | None = None) -> Actor | None:
@@ -205,7 +239,7 @@ def actor_for_token(ctx: Context, token: str, client_address: str | None = None)
         ).scalar()
         if row is None or not row.user.active:
             return None
-        return _actor(row.user, client_address)
+        return actor_of(row.user, client_address)
 
 
 def list_users(ctx: Context) -> list[UserView]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
@@ -13,14 +14,16 @@ from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import (
     AuthenticationError,
     EcaseError,
+    InvalidInputError,
     NotFoundError,
     ServiceUnavailableError,
 )
-from ecase.http.auth import SessionUser, client_address, current_actor
+from ecase.http.auth import SessionUser, client_address, current_actor, session_user
 from ecase.http.context import service_context
 from ecase.http.downloads import attachment_response
-from ecase.services import cases, documents, users
-from ecase.web.forms import LoginForm, UploadForm
+from ecase.services import cases, documents, sessions, users
+from ecase.services import second_factor as second_factor_service
+from ecase.web.forms import CodeForm, LoginForm, PasswordChangeForm, UploadForm
 
 bp = Blueprint("pages", __name__)
 
@@ -41,23 +44,100 @@ def _safe_next(target: str | None) -> str:
 def login() -> str | BaseResponse:
     form = LoginForm()
     if form.validate_on_submit():
+        ctx = service_context()
         try:
-            actor, version = users.authenticate_password(
-                service_context(), form.username.data, form.password.data, client_address()
+            actor, enrolled = users.authenticate_password(
+                ctx, form.username.data, form.password.data, client_address()
             )
         except AuthenticationError:
             flash(_("Unknown user name or wrong password."), "error")
         else:
-            session.clear()  # a fresh session at login: no fixation, no leftovers
-            session.permanent = True  # PERMANENT_SESSION_LIFETIME bounds it absolutely
-            login_user(SessionUser(actor, version))
-            return redirect(_safe_next(request.args.get("next")))
+            needs_factor = second_factor_service.required_for(ctx, actor) or enrolled
+            raw = sessions.start_session(ctx, actor, second_factor_done=not needs_factor)
+            session.clear()  # a fresh cookie at login: no fixation, no leftovers
+            session.permanent = True  # the cookie may live as long as the server session
+            login_user(SessionUser(actor, raw, not needs_factor, enrolled))
+            target = _safe_next(request.args.get("next"))
+            if not needs_factor:
+                return redirect(target)
+            page = "pages.second_factor" if enrolled else "pages.enrol_second_factor"
+            return redirect(url_for(page, next=target))
     return render_template("login.html", form=form)
+
+
+def _pending_user() -> SessionUser:
+    user = session_user()
+    if user is None or user.session_id is None:
+        raise AuthenticationError("Please log in.")
+    return user
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor() -> str | BaseResponse:
+    user = _pending_user()
+    if not user.second_factor_enrolled:
+        return redirect(url_for("pages.enrol_second_factor", next=request.args.get("next")))
+    form = CodeForm()
+    if form.validate_on_submit():
+        ctx = service_context()
+        try:
+            second_factor_service.verify(ctx, user.actor, form.code.data)
+        except AuthenticationError:
+            flash(_("The code is not valid."), "error")
+        else:
+            sessions.mark_second_factor_done(ctx, user.session_id or "")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("second_factor.html", form=form)
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+def enrol_second_factor() -> str | BaseResponse:
+    user = _pending_user()
+    if user.second_factor_enrolled:
+        return redirect(url_for("pages.home"))
+    ctx = service_context()
+    form = CodeForm()
+    enrolment = second_factor_service.begin_enrolment(ctx, user.actor)
+    if form.validate_on_submit():
+        try:
+            codes = second_factor_service.confirm_enrolment(ctx, user.actor, form.code.data)
+        except AuthenticationError:
+            flash(
+                _("The code does not match. Check the time on your device and try again."), "error"
+            )
+        else:
+            sessions.mark_second_factor_done(ctx, user.session_id or "")
+            return render_template(
+                "recovery_codes.html", codes=codes, next=_safe_next(request.args.get("next"))
+            )
+    qr = segno.make(enrolment.uri, error="m").svg_data_uri(scale=5)
+    return render_template("enrol.html", form=form, secret=enrolment.secret, qr=qr)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> str | BaseResponse:
+    actor = current_actor()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(service_context(), actor, form.current.data, form.new.data)
+        except (AuthenticationError, InvalidInputError) as exc:
+            flash(exc.message, "error")
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your password was changed. Please log in again."), "info")
+            return redirect(url_for("pages.login"))
+    return render_template("password.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> BaseResponse:
+    user = session_user()
+    if user is not None and user.session_id:
+        sessions.end_session(service_context(), user.session_id)
     logout_user()
+    session.clear()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("pages.login"))
 

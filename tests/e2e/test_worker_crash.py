@@ -90,7 +90,7 @@ def test_sigkill_during_ocr_then_restart_ends_ready_exactly_once(
     setup.ensure_file_plan_entry(ctx, settings.default_file_plan)
     users.create_team(ctx, None, "T")
     users.create_user(ctx, None, "cw", "caseworker", PASSWORD, teams=("T",))
-    actor = users.actor_for_session(ctx, 1, 1)
+    actor = users.get_actor(ctx, "cw")
     assert actor is not None
     person = persons.create_person(ctx, actor, persons.NewPerson("Bondarenko", "Iryna"))
     case = cases.create_case(ctx, actor, cases.NewCase(person.id, "Aufenthaltserlaubnis"))

@@ -112,7 +112,7 @@ def _store_document(home: Path) -> str:
     ctx = build_context(Settings.from_env())
     users.create_team(ctx, None, "T")
     users.create_user(ctx, None, "cw", "caseworker", PASSWORD, teams=("T",))
-    actor = users.actor_for_session(ctx, 2, 1)
+    actor = users.get_actor(ctx, "cw")
     assert isinstance(actor, Actor)
     person = persons.create_person(ctx, actor, persons.NewPerson("Nowak", "Jan"))
     case = cases.create_case(ctx, actor, cases.NewCase(person.id, "Visum"))

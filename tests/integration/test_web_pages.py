@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import io
-import re
 
 from flask.testing import FlaskClient
 
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.files import minimal_pdf
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "form without CSRF token"
-    return match.group(1)
+from tests.support.web import csrf, login, password_step
 
 
 def _login(
     client: FlaskClient, user: StaffUser, password: str = TEST_PASSWORD, next_url: str = ""
 ) -> str:
-    page = client.get("/login")
-    response = client.post(
-        "/login" + (f"?next={next_url}" if next_url else ""),
-        data={
-            "username": user.username,
-            "password": password,
-            "csrf_token": _csrf(page.get_data(as_text=True)),
-        },
-    )
-    return response.headers.get("Location", response.get_data(as_text=True))
+    """The password step only: its redirect target, or the refusal page."""
+    status, location, html = password_step(client, user, password, next_url)
+    return location if status == 302 else html
 
 
 def _case_with_hostile_title(client: FlaskClient, user: StaffUser) -> int:
@@ -52,7 +37,7 @@ def test_pages_require_login_and_redirect_back(client: FlaskClient, caseworker: 
     response = client.get("/cases/1")
     assert response.status_code == 302
     assert "/login?next=" in response.headers["Location"]
-    assert _login(client, caseworker, next_url="/cases/1") == "/cases/1"
+    assert login(client, caseworker, next_url="/cases/1") == "/cases/1"
 
 
 def test_login_refuses_wrong_password_with_the_same_message_as_unknown_user(
@@ -65,7 +50,7 @@ def test_login_refuses_wrong_password_with_the_same_message_as_unknown_user(
         data={
             "username": "ghost",
             "password": "x",
-            "csrf_token": _csrf(page.get_data(as_text=True)),
+            "csrf_token": csrf(page.get_data(as_text=True)),
         },
     ).get_data(as_text=True)
     assert "Unbekannter Benutzername oder falsches Passwort" in wrong
@@ -81,15 +66,15 @@ def test_login_without_csrf_token_is_refused(client: FlaskClient, caseworker: St
 
 def test_offsite_next_is_ignored(client: FlaskClient, caseworker: StaffUser) -> None:
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        assert _login(client, caseworker, next_url=target) == "/"
-        client.post("/logout", data={"csrf_token": _csrf(client.get("/").get_data(as_text=True))})
+        assert login(client, caseworker, next_url=target) == "/"
+        client.post("/logout", data={"csrf_token": csrf(client.get("/").get_data(as_text=True))})
 
 
 def test_case_page_escapes_user_text_and_accepts_an_upload(
     client: FlaskClient, caseworker: StaffUser
 ) -> None:
     case_id = _case_with_hostile_title(client, caseworker)
-    _login(client, caseworker)
+    login(client, caseworker)
     page = client.get(f"/cases/{case_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -104,7 +89,7 @@ def test_case_page_escapes_user_text_and_accepts_an_upload(
         data={
             "file": (io.BytesIO(minimal_pdf()), "brief<b>.pdf"),
             "title": "Brief <b>fett</b>",
-            "csrf_token": _csrf(html),
+            "csrf_token": csrf(html),
         },
         content_type="multipart/form-data",
     )
@@ -118,7 +103,7 @@ def test_start_page_lists_own_team_files_in_german_and_english(
     client: FlaskClient, caseworker: StaffUser
 ) -> None:
     _case_with_hostile_title(client, caseworker)
-    _login(client, caseworker)
+    login(client, caseworker)
     german = client.get("/").get_data(as_text=True)
     assert "Akten" in german
     assert "MA-1234-" in german
@@ -127,8 +112,8 @@ def test_start_page_lists_own_team_files_in_german_and_english(
 
 
 def test_logout_ends_the_session(client: FlaskClient, caseworker: StaffUser) -> None:
-    _login(client, caseworker)
+    login(client, caseworker)
     home = client.get("/")
     assert home.status_code == 200
-    client.post("/logout", data={"csrf_token": _csrf(home.get_data(as_text=True))})
+    client.post("/logout", data={"csrf_token": csrf(home.get_data(as_text=True))})
     assert client.get("/").status_code == 302

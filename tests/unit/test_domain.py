@@ -7,8 +7,7 @@ import pytest
 from ecase.domain import names, policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import CaseStatus, Role
-from ecase.domain.errors import InvalidInputError, UnsupportedMediaError
-from ecase.domain.media import sniff_media_type
+from ecase.domain.errors import InvalidInputError
 from ecase.domain.reference import ReferenceScheme
 
 
@@ -52,27 +51,6 @@ def test_names_are_stored_nfc_with_collapsed_spaces() -> None:
 )
 def test_search_key_folds_spelling_drift(left: str, right: str) -> None:
     assert names.search_key(left) == names.search_key(right)
-
-
-@pytest.mark.parametrize(
-    ("head", "media_type"),
-    [
-        (b"%PDF-1.7\n", "application/pdf"),
-        (b"\x00\x00%PDF-1.4", "application/pdf"),
-        (b"II*\x00rest", "image/tiff"),
-        (b"MM\x00*rest", "image/tiff"),
-        (b"\x89PNG\r\n\x1a\nrest", "image/png"),
-        (b"\xff\xd8\xff\xe0rest", "image/jpeg"),
-    ],
-)
-def test_media_type_is_sniffed_from_content(head: bytes, media_type: str) -> None:
-    assert sniff_media_type(head) == media_type
-
-
-@pytest.mark.parametrize("head", [b"<html><script>", b"PK\x03\x04", b"MZ\x90\x00"])
-def test_other_files_are_refused_with_a_readable_reason(head: bytes) -> None:
-    with pytest.raises(UnsupportedMediaError, match="PDF, TIFF, PNG or JPEG"):
-        sniff_media_type(head)
 
 
 def _actor(role: Role, teams: frozenset[int] = frozenset(), user_id: int = 1) -> Actor:
