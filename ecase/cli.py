@@ -21,7 +21,7 @@ from ecase.domain.enums import Role
 from ecase.domain.errors import EcaseError
 from ecase.services import audit_log, integrity, pipeline, setup, users
 from ecase.services.context import Context
-from search import SearchError
+from search import SearchError, read_checkpoint, rebuild
 from storage import StorageError
 
 console = Console(stderr=True)
@@ -237,6 +237,35 @@ def storage_verify() -> None:
     # pipeline run died half-way, which an operator should look into.
     if not result.ok or result.orphaned:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Start over even if an interrupted rebuild can resume.")
+def reindex(full: bool) -> None:
+    """Rebuild the search index from the database (resumes an interrupted rebuild)."""
+    ctx = _context()
+    checkpoint = ctx.settings.home / "reindex.checkpoint"
+    resume_after = None if full else read_checkpoint(checkpoint)
+    total = pipeline.count_indexable(ctx, after=resume_after)
+    with Progress(
+        TextColumn("indexing documents"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("reindex", total=total)
+        if resume_after is not None:
+            out.print(f"resuming after document {resume_after}")
+        report = rebuild(
+            ctx.index,
+            pipeline.iter_index_entries(ctx, after=resume_after),
+            resume_after=resume_after,
+            checkpoint=checkpoint,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+    click.echo(f"indexed {report.indexed} documents")
 
 
 @main.group("audit")

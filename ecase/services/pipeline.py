@@ -12,11 +12,12 @@ import json
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 import storage
@@ -253,42 +254,92 @@ def _record_extraction(
 
 def indexed_document(session: Session, document_id: int) -> IndexedDocument | None:
     """What the search index should hold for a document, built from the database alone."""
-    document = session.execute(
-        select(Document).where(Document.id == document_id).options(selectinload(Document.versions))
-    ).scalar()
-    if document is None:
-        return None
-    version = document.current_version
-    pages = session.execute(
-        select(DocumentPage.text)
-        .where(DocumentPage.version_id == version.id)
-        .order_by(DocumentPage.number)
-    ).scalars()
-    reference, team_id = "", None
-    names: tuple[str, ...] = ()
-    if document.case_id is not None:
-        case = session.execute(
-            select(CaseFile)
-            .where(CaseFile.id == document.case_id)
-            .options(selectinload(CaseFile.person).selectinload(Person.aliases))
-        ).scalar_one()
-        reference, team_id = case.reference, case.team_id
-        person = case.person
-        names = (
-            f"{person.given_names} {person.family_name}".strip(),
-            *(a.name for a in person.aliases),
-        )
-    return IndexedDocument(
-        document_id=document.id,
-        case_id=document.case_id,
-        team_id=team_id,
-        title=document.title,
-        text="\f".join(pages),
-        reference=reference,
-        person_names=tuple(names),
-        doc_type=document.doc_type,
-        received=document.received_on,
+    entries = indexed_documents(session, [document_id])
+    return entries[0] if entries else None
+
+
+def indexed_documents(session: Session, document_ids: list[int]) -> list[IndexedDocument]:
+    """Index entries for many documents in a constant number of queries, ordered by id."""
+    documents = list(
+        session.execute(
+            select(Document)
+            .where(Document.id.in_(document_ids))
+            .options(selectinload(Document.versions))
+            .order_by(Document.id)
+        ).scalars()
     )
+    version_ids = [d.current_version.id for d in documents]
+    texts: dict[int, list[str]] = {v: [] for v in version_ids}
+    for version_id, text in session.execute(
+        select(DocumentPage.version_id, DocumentPage.text)
+        .where(DocumentPage.version_id.in_(version_ids))
+        .order_by(DocumentPage.version_id, DocumentPage.number)
+    ):
+        texts[version_id].append(text)
+    case_ids = {d.case_id for d in documents if d.case_id is not None}
+    cases = {
+        c.id: c
+        for c in session.execute(
+            select(CaseFile)
+            .where(CaseFile.id.in_(case_ids))
+            .options(selectinload(CaseFile.person).selectinload(Person.aliases))
+        ).scalars()
+    }
+    entries = []
+    for document in documents:
+        case = cases.get(document.case_id) if document.case_id is not None else None
+        names: tuple[str, ...] = ()
+        if case is not None:
+            person = case.person
+            full = f"{person.given_names} {person.family_name}".strip()
+            names = (full, *(alias.name for alias in person.aliases))
+        entries.append(
+            IndexedDocument(
+                document_id=document.id,
+                case_id=document.case_id,
+                team_id=case.team_id if case else None,
+                title=document.title,
+                text="\f".join(texts[document.current_version.id]),
+                reference=case.reference if case else "",
+                person_names=names,
+                doc_type=document.doc_type,
+                received=document.received_on,
+            )
+        )
+    return entries
+
+
+def iter_index_entries(
+    ctx: Context, *, after: int | None, batch: int = 500
+) -> Iterator[IndexedDocument]:
+    """Every finished document's index entry, ascending by id, for ``ecase reindex``."""
+    last = after or 0
+    while True:
+        with ctx.uow() as uow:
+            ids = list(
+                uow.session.execute(
+                    select(Document.id)
+                    .where(Document.id > last, Document.step == STEP_DONE)
+                    .order_by(Document.id)
+                    .limit(batch)
+                ).scalars()
+            )
+            if not ids:
+                return
+            entries = indexed_documents(uow.session, ids)
+        yield from entries
+        last = ids[-1]
+
+
+def count_indexable(ctx: Context, *, after: int | None = None) -> int:
+    with ctx.uow() as uow:
+        return int(
+            uow.session.execute(
+                select(func.count())
+                .select_from(Document)
+                .where(Document.step == STEP_DONE, Document.id > (after or 0))
+            ).scalar_one()
+        )
 
 
 def _index(ctx: Context, document_id: int) -> None:

@@ -14,7 +14,8 @@ from ecase.bootstrap import build_context
 from ecase.cli import main
 from ecase.config import Settings
 from ecase.domain.actor import Actor
-from ecase.services import cases, documents, persons, users
+from ecase.services import cases, documents, persons, pipeline, users
+from search import Scope, SearchQuery
 from tests.support.files import minimal_pdf
 
 PASSWORD = "Start-Password-2026"
@@ -150,3 +151,42 @@ def test_storage_verify_passes_then_reports_corrupt_missing_and_orphaned(home: P
     code, output = run("storage", "verify")
     assert code == 1
     assert f"orphaned\t{orphan}" in output
+
+
+def test_reindex_rebuilds_and_resumes(home: Path) -> None:
+    assert run("init", "--admin", "root", "--password", PASSWORD)[0] == 0
+    ctx = build_context(Settings.from_env())
+    users.create_team(ctx, None, "T")
+    users.create_user(ctx, None, "cw", "caseworker", PASSWORD, teams=("T",))
+    actor = users.get_actor(ctx, "cw")
+    person = persons.create_person(ctx, actor, persons.NewPerson("Rahimi", "Sara"))
+    case = cases.create_case(ctx, actor, cases.NewCase(person.id, "Einbürgerung"))
+    ids = []
+    for word in ("Erstbescheid", "Zweitbescheid", "Drittbescheid"):
+        upload = documents.Upload(
+            io.BytesIO(minimal_pdf(f"Dies ist der {word} der Behoerde")), "b.pdf"
+        )
+        ids.append(documents.add_document(ctx, actor, case.id, upload).id)
+        assert pipeline.process_document(ctx, ids[-1]).status == "ready"
+
+    def hits(word: str) -> list[int]:
+        result = build_context(Settings.from_env()).index.search(
+            SearchQuery(word, scope=Scope.unrestricted())
+        )
+        return [hit.document_id for hit in result.hits]
+
+    ctx.index.clear()
+    assert hits("Zweitbescheid") == []
+    code, output = run("reindex")
+    assert code == 0, output
+    assert "indexed 3 documents" in output
+    assert hits("Zweitbescheid") == [ids[1]]
+
+    ctx.index.clear()
+    (home / "reindex.checkpoint").write_text(f"{ids[0]}\n")
+    code, output = run("reindex")
+    assert "resuming after document" in output
+    assert "indexed 2 documents" in output
+    assert hits("Erstbescheid") == [], "documents before the checkpoint were not touched"
+    assert hits("Drittbescheid") == [ids[2]]
+    assert not (home / "reindex.checkpoint").exists()

@@ -7,7 +7,6 @@ under ``$ECASE_SHARED_DIR``). Without it the tests skip, except in CI where it m
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -21,23 +20,11 @@ from ocr import (
     UnsupportedMediaTypeError,
     extract_in_sandbox,
 )
+from tests.support.corpus import corpus_dir, corpus_files
 from tests.support.tesseract import in_ci, needs_tesseract
 
 LIMITS = Limits(timeout_s=60, page_timeout_s=30)
 SLACK_S = 10.0
-
-
-def corpus_dir() -> Path:
-    shared = os.environ.get("ECASE_SHARED_DIR")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[3] / "shared"
-    return base / "corpora" / "pdf-samples"
-
-
-def corpus_files() -> list[Path]:
-    root = corpus_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.rglob("*") if p.is_file())
 
 
 def catalogue() -> dict[str, dict[str, object]]:
