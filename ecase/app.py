@@ -15,7 +15,7 @@ from ecase.http import auth, errors, i18n, limits, security
 from ecase.http.context import EXTENSION_KEY
 from ecase.jobs import Queue
 from ecase.services.context import Context
-from ecase.web import pages
+from ecase.web import oversight, pages
 
 csrf = CSRFProtect()
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     i18n.init_app(app)
     api.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(oversight.bp)
     limits.init_app(app, settings)
     errors.init_app(app)
     security.init_app(app)

@@ -19,7 +19,7 @@ from ecase.bootstrap import build_context, upgrade_database
 from ecase.config import ConfigError, Settings
 from ecase.domain.enums import Role
 from ecase.domain.errors import EcaseError
-from ecase.services import audit_log, integrity, pipeline, setup, users
+from ecase.services import audit_log, integrity, pipeline, second_factor, setup, users
 from ecase.services.context import Context
 from search import SearchError, read_checkpoint, rebuild
 from storage import StorageError
@@ -159,6 +159,39 @@ def user_create(name: str, role: str, teams: tuple[str, ...], password: str) -> 
     ctx = _context()
     view = _run(lambda: users.create_user(ctx, None, name, role, password, teams=teams))
     out.print(f"user {view.username} ({view.role}) created")
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable an account; its sessions and API tokens end at once."""
+    _run(lambda: users.set_active(_context(), None, name, active=False))
+    out.print(f"user {name} disabled")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Enable a disabled account again."""
+    _run(lambda: users.set_active(_context(), None, name, active=True))
+    out.print(f"user {name} enabled")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password", required=True, help="The new password (at least 12 characters).")
+def user_password(name: str, password: str) -> None:
+    """Set a new password; every session and API token of the account ends."""
+    _run(lambda: users.reset_password(_context(), None, name, password))
+    out.print(f"password of {name} changed; all sessions and tokens ended")
+
+
+@user.command("reset-2fa")
+@click.argument("name")
+def user_reset_second_factor(name: str) -> None:
+    """Remove a lost second factor (check the person's identity first); they enrol anew."""
+    _run(lambda: second_factor.reset(_context(), None, name))
+    out.print(f"second factor of {name} removed; the next login sets up a new one")
 
 
 @user.command("list")

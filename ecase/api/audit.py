@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ecase.api.schemas import AuditArgsSchema, AuditListSchema
+from ecase.api.schemas import (
+    AuditArgsSchema,
+    AuditListSchema,
+    FindingListSchema,
+    UnusualArgsSchema,
+)
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
 from ecase.services import audit_log
@@ -50,3 +56,14 @@ class AuditExport(MethodView):
         response = Response(body, mimetype="text/csv")
         response.headers["Content-Disposition"] = 'attachment; filename="zugriffsprotokoll.csv"'
         return response
+
+
+@bp.route("/unusual")
+class UnusualAccess(MethodView):
+    @bp.arguments(UnusualArgsSchema, location="query")
+    @bp.response(200, FindingListSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, object]:
+        """Break-glass use, mass opening of files and reads outside working hours."""
+        since = datetime.now(UTC) - timedelta(days=args["days"])
+        findings = audit_log.unusual_access(service_context(), current_actor(), since)
+        return {"findings": findings}

@@ -207,3 +207,19 @@ class BreakGlassListSchema(Schema):
 
 class BreakGlassReviewSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class UnusualArgsSchema(Schema):
+    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=90))
+
+
+class FindingSchema(Schema):
+    kind = fields.String(metadata={"description": "break-glass | mass-opening | outside-hours"})
+    user = fields.String(attribute="username")
+    at = fields.DateTime()
+    count = fields.Integer()
+    detail = fields.String()
+
+
+class FindingListSchema(Schema):
+    findings = fields.List(fields.Nested(FindingSchema))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask, request, session
-from flask_babel import Babel, format_date, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
 SUPPORTED = ("de", "en")
@@ -66,6 +66,19 @@ def _format_date(value: date) -> str:
     return str(format_date(value, "medium"))
 
 
+def _format_datetime(value: datetime) -> str:
+    return str(format_datetime(value, "medium"))
+
+
+def finding_label(kind: str) -> str:
+    labels = {
+        "break-glass": _("Emergency access"),
+        "mass-opening": _("Many files opened"),
+        "outside-hours": _("Outside working hours"),
+    }
+    return str(labels.get(kind, kind))
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_domain="messages")
     app.jinja_env.globals.update(
@@ -75,3 +88,5 @@ def init_app(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "de"),
     )
     app.jinja_env.filters["format_date"] = _format_date
+    app.jinja_env.filters["format_datetime"] = _format_datetime
+    app.jinja_env.globals["finding_label"] = finding_label

@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, or_, select, text
 
@@ -319,3 +320,57 @@ def export_csv(ctx: Context, actor: Actor, query: AuditFilter) -> str:
             row.append(text_value)
         writer.writerow(row)
     return out.getvalue()
+
+
+OFFICE_TZ = ZoneInfo("Europe/Berlin")
+WORKING_HOURS = (6, 20)  # local time; reads outside count as unusual
+MASS_OPENING_PER_HOUR = 40
+READ_ACTIONS = ("case.view", "document.view", "document.download", "document.text", "person.view")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str  # break-glass | mass-opening | outside-hours
+    username: str
+    at: datetime
+    count: int
+    detail: str
+
+
+def unusual_access(ctx: Context, actor: Actor, since: datetime) -> list[Finding]:
+    """What a supervisor or the data protection officer should look at first."""
+    events = list_events(ctx, actor, AuditFilter(since=since, limit=MAX_EVENTS))
+    findings: list[Finding] = []
+    per_hour: dict[tuple[str, datetime], int] = {}
+    for event in events:
+        if event.action == "break_glass" and event.outcome == "allowed":
+            findings.append(
+                Finding(
+                    "break-glass",
+                    event.username,
+                    event.at,
+                    1,
+                    f"case {event.case_id}: {event.reason}",
+                )
+            )
+        if event.action not in READ_ACTIONS or event.outcome != "allowed":
+            continue
+        local = event.at.astimezone(OFFICE_TZ)
+        if local.weekday() >= 5 or not WORKING_HOURS[0] <= local.hour < WORKING_HOURS[1]:
+            findings.append(
+                Finding(
+                    "outside-hours",
+                    event.username,
+                    event.at,
+                    1,
+                    f"{event.action} case {event.case_id}",
+                )
+            )
+        hour = local.replace(minute=0, second=0, microsecond=0)
+        per_hour[(event.username, hour)] = per_hour.get((event.username, hour), 0) + 1
+    findings.extend(
+        Finding("mass-opening", user, hour, count, f"{count} reads within one hour")
+        for (user, hour), count in per_hour.items()
+        if count >= MASS_OPENING_PER_HOUR
+    )
+    return sorted(findings, key=lambda f: f.at, reverse=True)

@@ -214,6 +214,20 @@ def change_password(ctx: Context, actor: Actor, current: str, new: str) -> None:
         uow.commit()
 
 
+def reset_password(ctx: Context, actor: Actor | None, username: str, new: str) -> None:
+    """An administrator sets a new password (forgotten one); every session and token ends."""
+    passwords.check_policy(new)
+    with ctx.uow() as uow:
+        user = _user_by_name(uow.session, username)
+        if user is None:
+            raise NotFoundError(f"There is no user called '{username}'.")
+        user.password_hash = passwords.hash_password(new)
+        user.password_changed_at = datetime.now(UTC)
+        revoke_everything(uow.session, user.id)
+        audit.record(uow.session, actor, "user.password_reset", audit.Subject("user", user.id))
+        uow.commit()
+
+
 def set_active(ctx: Context, actor: Actor | None, username: str, *, active: bool) -> None:
     """Disable (or re-enable) an account; disabling ends its sessions and tokens at once."""
     with ctx.uow() as uow:

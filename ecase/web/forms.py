@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type information
@@ -31,3 +31,8 @@ class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
     )
+
+
+class ReviewForm(FlaskForm):  # type: ignore[misc]
+    grant_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])

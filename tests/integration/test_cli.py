@@ -14,7 +14,7 @@ from ecase.bootstrap import build_context
 from ecase.cli import main
 from ecase.config import Settings
 from ecase.domain.actor import Actor
-from ecase.services import cases, documents, persons, pipeline, users
+from ecase.services import cases, documents, persons, pipeline, second_factor, users
 from search import Scope, SearchQuery
 from tests.support.files import minimal_pdf
 
@@ -190,3 +190,31 @@ def test_reindex_rebuilds_and_resumes(home: Path) -> None:
     assert hits("Erstbescheid") == [], "documents before the checkpoint were not touched"
     assert hits("Drittbescheid") == [ids[2]]
     assert not (home / "reindex.checkpoint").exists()
+
+
+def test_disable_password_and_second_factor_commands(home: Path) -> None:
+    assert run("init", "--admin", "root", "--password", PASSWORD)[0] == 0
+    assert run("team", "create", "T")[0] == 0
+    assert (
+        run(
+            "user", "create", "erika", "--role", "caseworker", "--team", "T", "--password", PASSWORD
+        )[0]
+        == 0
+    )
+    token = run("token", "create", "erika")[1].strip()
+    ctx = build_context(Settings.from_env())
+    assert users.actor_for_token(ctx, token) is not None
+
+    assert run("user", "disable", "erika")[0] == 0
+    assert users.actor_for_token(ctx, token) is None, "disabling ends API tokens at once"
+    assert "disabled" in run("user", "list")[1]
+    assert run("user", "enable", "erika")[0] == 0
+    assert users.actor_for_token(ctx, token) is None, "re-enabling does not revive old tokens"
+
+    assert run("user", "password", "erika", "--password", "Neues-Passwort-2027")[0] == 0
+    actor, _ = users.authenticate_password(ctx, "erika", "Neues-Passwort-2027")
+    second_factor.begin_enrolment(ctx, actor)
+    assert run("user", "reset-2fa", "erika")[0] == 0
+    code, output = run("user", "reset-2fa", "nobody")
+    assert code != 0
+    assert "no user" in output
