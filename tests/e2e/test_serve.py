@@ -8,15 +8,8 @@ bytes back, and watch the document become ready.
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,79 +21,11 @@ from sqlalchemy.engine import make_url
 from ecase.db import normalise_database_url
 from tests.support.files import minimal_pdf
 from tests.support.s3 import run_moto_s3
+from tests.support.server import base_env, serve
 from tests.support.services import POSTGRES_URL, REDIS_URL, require
 
 pytestmark = pytest.mark.slow
 PASSWORD = "Newcomer-Password-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _ecase(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "ecase.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr + result.stdout
-    return result.stdout.strip()
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "ecase serve exited early"
-        try:
-            if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
-    pytest.fail("ecase serve did not become ready within 60 s")
-
-
-@contextmanager
-def _serve(env: dict[str, str]) -> Iterator[tuple[str, str]]:
-    port = _free_port()
-    env = {**env, "ECASE_PORT": str(port)}
-    _ecase(env, "init", "--admin", "root", "--password", PASSWORD)
-    _ecase(env, "team", "create", "Sachgebiet 32")
-    _ecase(
-        env,
-        "user",
-        "create",
-        "erika",
-        "--role",
-        "caseworker",
-        "--team",
-        "Sachgebiet 32",
-        "--password",
-        PASSWORD,
-    )
-    token = _ecase(env, "token", "create", "erika")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ecase.cli", "serve", "--workers", "1"],
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
-        yield base, token
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _walk_through(base: str, token: str) -> None:
@@ -157,15 +82,9 @@ def _walk_through(base: str, token: str) -> None:
     assert "csrf_token" in login_page.text
 
 
-def _base_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECASE_")}
-    env.update({"ECASE_HOME": str(home), "ECASE_OCR_PROCESSES": "1"})
-    return env
-
-
 def test_embedded_installation_end_to_end(tmp_path: Path) -> None:
-    with _serve(_base_env(tmp_path / "var")) as (base, token):
-        _walk_through(base, token)
+    with serve(base_env(tmp_path / "var")) as running:
+        _walk_through(running.base, running.token)
 
 
 @pytest.mark.postgres
@@ -181,7 +100,7 @@ def test_postgres_s3_redis_installation_end_to_end(tmp_path: Path) -> None:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         with run_moto_s3() as s3:
-            env = _base_env(tmp_path / "var")
+            env = base_env(tmp_path / "var")
             env.update(
                 {
                     "ECASE_DATABASE_URL": f"postgresql://{pg.username}@{pg.host}:{pg.port}/{name}",
@@ -192,8 +111,8 @@ def test_postgres_s3_redis_installation_end_to_end(tmp_path: Path) -> None:
                 }
             )
             redis.Redis.from_url(env["ECASE_QUEUE_URL"]).flushdb()
-            with _serve(env) as (base, token):
-                _walk_through(base, token)
+            with serve(env) as running:
+                _walk_through(running.base, running.token)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
