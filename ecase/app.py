@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ecase import api
 from ecase.bootstrap import build_context
@@ -41,21 +42,31 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
         JSON_SORT_KEYS=False,
     )
     if context is None:
         queue = Queue(settings)
         context = build_context(settings, dispatch_document=queue.dispatch)
+    if settings.behind_proxy:
+        # One trusted proxy in front: take the client address and scheme from it, so the
+        # access log and login throttling see the real client, not the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.extensions[EXTENSION_KEY] = context
 
     csrf.init_app(app)
 
     @app.before_request
     def _csrf_unless_token() -> None:
-        # Bearer tokens are not sent by browsers on their own, so they need no CSRF token;
-        # everything carried by the session cookie does.
-        if request.method not in {"GET", "HEAD", "OPTIONS"} and auth.bearer_token() is None:
-            csrf.protect()
+        # CSRF exploits the browser sending the session cookie on its own. Bearer tokens are
+        # never sent that way, and an API call without the cookie has no authority to abuse
+        # (it is answered 401 later); pages always check, so the login form is covered too.
+        if request.method in {"GET", "HEAD", "OPTIONS"} or auth.bearer_token() is not None:
+            return
+        cookie = app.config["SESSION_COOKIE_NAME"]
+        if request.path.startswith("/api/") and cookie not in request.cookies:
+            return
+        csrf.protect()
 
     auth.init_app(app)
     i18n.init_app(app)

@@ -122,8 +122,18 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that are unsafe in production; development may run with defaults."""
-        if self.max_upload_bytes <= 0:
-            raise ConfigError("ECASE_MAX_UPLOAD_BYTES must be positive")
+        minimums = {
+            "ECASE_MAX_UPLOAD_BYTES": (self.max_upload_bytes, 1),
+            "ECASE_AUDIT_RETENTION_DAYS": (self.audit_retention_days, 30),
+            "ECASE_SESSION_IDLE_MINUTES": (self.session_idle_minutes, 1),
+            "ECASE_SESSION_MAX_HOURS": (self.session_max_hours, 1),
+            "ECASE_BREAK_GLASS_HOURS": (self.break_glass_hours, 1),
+            "ECASE_JOB_LEASE_SECONDS": (self.job_lease_seconds, 1),
+            "ECASE_OCR_PROCESSES": (self.ocr_processes, 0),
+        }
+        for setting, (number, minimum) in minimums.items():
+            if number < minimum:
+                raise ConfigError(f"{setting} must be at least {minimum}, got {number}")
         if not self.is_production:
             return
         problems = []

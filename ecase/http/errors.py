@@ -25,6 +25,7 @@ from ecase.domain.errors import (
 
 log = logging.getLogger(__name__)
 
+TOO_MANY = "Too many attempts. Please wait 15 minutes before trying again."
 STATUS_FOR: dict[type[EcaseError], int] = {
     InvalidInputError: 400,
     AuthenticationError: 401,
@@ -86,7 +87,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 413:
         message = "The request is larger than the upload limit."
     if status == 429:
-        message = gettext("Too many attempts. Please wait 15 minutes before trying again.")
+        message = TOO_MANY if wants_json() else gettext(TOO_MANY)
     return _respond(status, error.name, message, errors=errors)
 
 

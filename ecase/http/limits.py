@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Flask, Response, request
@@ -14,6 +15,14 @@ from ecase.config import Settings
 PER_USERNAME = "5 per 15 minutes"
 PER_ADDRESS = "30 per 15 minutes"
 SECOND_FACTOR = "5 per 15 minutes"
+# Break-glass asks for the password again; a stolen token must not make it a guessing oracle.
+BREAK_GLASS = "5 per 15 minutes"
+
+
+def _credential_key() -> str:
+    """The caller's credential (token or session cookie), hashed: one counter per login."""
+    credential = request.headers.get("Authorization") or request.cookies.get("ecase_session", "")
+    return "cred:" + hashlib.sha256(credential.encode()).hexdigest()
 
 
 def _username_key() -> str:
@@ -39,6 +48,8 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         storage_uri=storage_uri(settings),
         strategy="moving-window",
         headers_enabled=False,
+        # A Redis outage must not lock everyone out; throttling resumes when it is back.
+        swallow_errors=True,
     )
     # The views live in a blueprint that must not know the limiter; wrap them here.
     views: dict[str, Any] = app.view_functions
@@ -50,4 +61,10 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     views["pages.second_factor"] = limiter.limit(
         SECOND_FACTOR, methods=["POST"], deduct_when=_failed
     )(views["pages.second_factor"])
+    views["break_glass.OpenBreakGlass"] = limiter.limit(
+        BREAK_GLASS,
+        key_func=_credential_key,
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 403,
+    )(views["break_glass.OpenBreakGlass"])
     return limiter

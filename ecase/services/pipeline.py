@@ -114,8 +114,9 @@ def _transient(ctx: Context, document_id: int, attempt: int, exc: Exception) -> 
         _fail(
             ctx,
             document_id,
-            "Storage or database were unavailable during processing; it will be retried "
-            "automatically once they are back (ecase reconcile).",
+            "A service needed for processing (storage, database, search index or OCR engine) "
+            "was unavailable; processing resumes automatically once it is back "
+            "(ecase reconcile).",
             transient=True,
         )
         return Outcome(document_id, DocumentStatus.FAILED.value)

@@ -17,6 +17,7 @@ from ecase.domain.errors import AuthenticationError, ConflictError, NotFoundErro
 from ecase.models import User
 from ecase.services import audit
 from ecase.services.context import Context
+from ecase.services.revocation import revoke_everything
 from ecase.services.users import find_user_id
 
 ISSUER = "ecase"
@@ -138,5 +139,7 @@ def reset(ctx: Context, actor: Actor | None, username: str) -> None:
         user.totp_enabled_at = None
         user.totp_last_step = None
         user.recovery_code_hashes = "[]"
+        # Whoever held the lost phone may hold a session too: end them all.
+        revoke_everything(uow.session, user.id)
         audit.record(uow.session, actor, "second_factor.reset", audit.Subject("user", user.id))
         uow.commit()

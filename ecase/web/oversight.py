@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +16,7 @@ from ecase.services import audit_log, break_glass
 from ecase.web.forms import ReviewForm
 
 bp = Blueprint("oversight", __name__)
+OFFICE_TZ = ZoneInfo("Europe/Berlin")
 
 
 def _int_arg(name: str) -> int | None:
@@ -31,7 +33,8 @@ def _date_arg(name: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        # Dates typed by staff mean the office's calendar day, not UTC's.
+        return datetime.fromisoformat(value).replace(tzinfo=OFFICE_TZ)
     except ValueError as exc:
         raise InvalidInputError(f"'{name}' must be a date (YYYY-MM-DD).", field=name) from exc
 

@@ -19,7 +19,8 @@ import ecase.models.base
 GUARD_FUNCTION = """
 CREATE OR REPLACE FUNCTION ecase_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('ecase.audit_retention', true) = 'on' THEN
+    IF TG_OP = 'DELETE' AND current_setting('ecase.audit_retention', true) = 'on'
+       AND OLD.seq < (SELECT max(seq) FROM audit_events) THEN
         RETURN OLD;
     END IF;
     RAISE EXCEPTION 'the access log is append-only (% refused)', TG_OP

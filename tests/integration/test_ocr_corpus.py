@@ -43,7 +43,7 @@ def test_corpus_is_present_in_ci() -> None:
     if not FILES:
         if in_ci():
             pytest.fail(f"the sample corpus is missing: {corpus_dir()}")
-        pytest.skip(f"sample corpus not found at {corpus_dir()}")
+        pytest.skip(f"outside CI: sample corpus not found at {corpus_dir()}")
 
 
 @needs_tesseract

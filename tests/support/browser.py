@@ -34,7 +34,7 @@ def browser_page() -> Iterator[object]:
     if path is None:
         if in_ci():
             pytest.fail("chromium is not installed (make test installs it as root)")
-        pytest.skip("chromium is not installed")
+        pytest.skip("outside CI: chromium is not installed")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415  # only browser tests need it
 
     with sync_playwright() as playwright:

@@ -32,4 +32,4 @@ def require(host: str, port: int, what: str) -> None:
     message = f"{what} is not reachable on {host}:{port}"
     if in_ci():
         pytest.fail(message + " (CI=true: services must run)")
-    pytest.skip(message)
+    pytest.skip(f"outside CI: {message}")

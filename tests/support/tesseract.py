@@ -32,4 +32,4 @@ def require_tesseract() -> None:
         return
     if in_ci():
         pytest.fail("tesseract is required in CI but not on PATH")
-    pytest.skip("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-deu)")
+    pytest.skip("outside CI: tesseract is missing (apt-get install tesseract-ocr-deu)")

@@ -92,3 +92,16 @@ def test_plain_postgresql_url_gets_the_installed_driver() -> None:
         "postgresql+psycopg://"
     )
     assert normalise_database_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ECASE_AUDIT_RETENTION_DAYS", "0"),
+        ("ECASE_SESSION_IDLE_MINUTES", "0"),
+        ("ECASE_MAX_UPLOAD_BYTES", "-1"),
+    ],
+)
+def test_numbers_out_of_range_are_refused(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({"ECASE_HOME": str(tmp_path), name: value})
