@@ -374,36 +374,30 @@ def team_of(case_id: int) -> int:
     return case_id % TEAMS + 1
 
 
-def _build_child(path: str, size: int, settings: tuple[int, int, bool], out: str) -> None:
-    batch_size, limitmb, optimize = settings
-    corpus = Corpus.build(size)
+def _child(path: str, size: int, task: str, settings: tuple[int, int], out: str) -> None:
+    """Runs in a spawned process so that its peak RSS belongs to this one task."""
+    batch_size, limitmb = settings
     index = WhooshSearchIndex(Path(path), limitmb=limitmb)
     started = time.perf_counter()
-    rebuild(index, corpus.documents(), batch_size=batch_size)
-    built = time.perf_counter() - started
-    started = time.perf_counter()
-    if optimize:
+    if task == "rebuild":
+        rebuild(index, Corpus.build(size).documents(), batch_size=batch_size, optimize=False)
+    else:
         index.optimize()
-    optimized = time.perf_counter() - started
+    seconds = time.perf_counter() - started
     index.close()
     maxrss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    Path(out).write_text(
-        json.dumps({"seconds": built, "optimize_seconds": optimized, "maxrss_kib": maxrss_kib})
-    )
+    Path(out).write_text(json.dumps({"seconds": seconds, "maxrss_mib": maxrss_kib / 1024}))
 
 
-def build_in_child(
-    path: Path, size: int, batch_size: int, limitmb: int, optimize: bool
-) -> dict[str, float]:
-    out = path.parent / "build.json"
+def in_child(path: Path, size: int, task: str, args: argparse.Namespace) -> dict[str, float]:
+    out = path.parent / f"{task}.json"
     ctx = multiprocessing.get_context("spawn")
-    child = ctx.Process(
-        target=_build_child, args=(str(path), size, (batch_size, limitmb, optimize), str(out))
-    )
+    settings = (args.batch_size, args.limitmb)
+    child = ctx.Process(target=_child, args=(str(path), size, task, settings, str(out)))
     child.start()
     child.join()
     if child.exitcode != 0:
-        raise SystemExit(f"index build failed with exit code {child.exitcode}")
+        raise SystemExit(f"{task} failed with exit code {child.exitcode}")
     result: dict[str, float] = json.loads(out.read_text())
     return result
 
@@ -458,41 +452,69 @@ def time_queries(run: Callable[[str], int], texts: list[str]) -> tuple[float, fl
     return percentile(latencies, 50), percentile(latencies, 95), statistics.fmean(totals)
 
 
+def segment_count(path: Path) -> int:
+    return len(list(path.glob("*.seg"))) or 1
+
+
 def bench_size(size: int, args: argparse.Namespace, workdir: Path) -> list[str]:
     corpus = Corpus.build(size)
     path = workdir / f"index-{size}"
-    build = build_in_child(path, size, args.batch_size, args.limitmb, args.optimize)
-    index_bytes = dir_size(path)
+    built = in_child(path, size, "rebuild", args)
     rows = [
-        f"| {size:,} | rebuild | {size / build['seconds']:,.0f} docs/s "
-        f"({build['seconds']:.0f} s; optimize {build['optimize_seconds']:.0f} s) | "
-        f"index {index_bytes / 2**20:,.0f} MiB, peak RSS {build['maxrss_kib'] / 1024:,.0f} MiB |"
+        f"| {size:,} | rebuild (batches of {args.batch_size:,}) | "
+        f"{size / built['seconds']:,.0f} docs/s ({built['seconds']:.0f} s) | "
+        f"peak RSS {built['maxrss_mib']:,.0f} MiB, index {dir_size(path) / 2**20:,.0f} MiB "
+        f"in {segment_count(path)} segments |"
     ]
 
     all_cases = sorted({c for c, _ in map(corpus.case_of, range(1, size + 1)) if c})
     rng = _rng(SEED + 3)
     case_scope = Scope(case_ids=frozenset(rng.sample(all_cases, max(1, len(all_cases) // 5))))
-    team_scope = Scope(team_ids=frozenset({3}))
     scope_docs = [i for i in range(1, size + 1) if case_scope.allows(*corpus.case_of(i))]
     workload = make_workload(corpus, scope_docs, args.queries)
     scopes = {
         f"{len(case_scope.case_ids):,} case ids": case_scope,
-        "1 team": team_scope,
+        "1 team": Scope(team_ids=frozenset({3})),
         "everything": Scope.unrestricted(),
     }
 
+    rows += query_rows(size, path, scopes, workload, "as built")
+    rows += commit_rows(size, path, corpus, case_scope, workload)
+    if args.optimize:
+        merged = in_child(path, size, "optimize", args)
+        rows.append(
+            f"| {size:,} | optimize (merge into one segment) | {merged['seconds']:.0f} s | "
+            f"peak RSS {merged['maxrss_mib']:,.0f} MiB, index {dir_size(path) / 2**20:,.0f} MiB |"
+        )
+        rows += query_rows(size, path, scopes, workload, "optimized")
+
     index = WhooshSearchIndex(path)
-    uncached = WhooshSearchIndex(path, filter_cache_size=0)
+    try:
+        whoosh_p50, _, _ = time_queries(
+            lambda t: index.search(SearchQuery(t, case_scope)).total, workload.one_word[:50]
+        )
+    finally:
+        index.close()
+    rows.extend(baselines(corpus, case_scope, workload, whoosh_p50, size))
+    return rows
+
+
+def query_rows(
+    size: int, path: Path, scopes: dict[str, Scope], workload: Workload, state: str
+) -> list[str]:
+    """Latency per query kind and scope; the first query of a scope also builds its filter."""
+    rows: list[str] = []
+    index = WhooshSearchIndex(path)
     try:
         for label, scope in scopes.items():
-            docs_in_scope = index.count(scope)
 
-            def run(text: str, scope: Scope = scope, target: WhooshSearchIndex = index) -> int:
-                return target.search(SearchQuery(text, scope)).total
+            def run(text: str, scope: Scope = scope) -> int:
+                return index.search(SearchQuery(text, scope)).total
 
             started = time.perf_counter()
-            run(workload.one_word[0])
+            run(workload.one_word[-1])
             first_ms = (time.perf_counter() - started) * 1000
+            docs_in_scope = index.count(scope)
             for kind, texts in (
                 ("one word", workload.one_word),
                 ("two words", workload.two_words),
@@ -500,28 +522,52 @@ def bench_size(size: int, args: argparse.Namespace, workdir: Path) -> list[str]:
             ):
                 p50, p95, hits = time_queries(run, texts)
                 rows.append(
-                    f"| {size:,} | {kind}, scope {label} ({docs_in_scope:,} docs) | "
+                    f"| {size:,} | {state}: {kind}, scope {label} ({docs_in_scope:,} docs) | "
                     f"p50 {p50:.1f} ms, p95 {p95:.1f} ms | mean total {hits:,.0f} |"
                 )
             rows.append(
-                f"| {size:,} | first query, scope {label} (cold filter) | {first_ms:.1f} ms | |"
+                f"| {size:,} | {state}: first query of scope {label} (builds its filter) | "
+                f"{first_ms:.1f} ms | |"
             )
-        p50, p95, _ = time_queries(
-            lambda t: uncached.search(SearchQuery(t, case_scope)).total, workload.one_word
-        )
-        rows.append(
-            f"| {size:,} | one word, {len(case_scope.case_ids):,} case ids, filter cache off | "
-            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms | |"
-        )
-        whoosh_p50, _, _ = time_queries(
-            lambda t: index.search(SearchQuery(t, case_scope)).total, workload.one_word
-        )
     finally:
         index.close()
-        uncached.close()
-
-    rows.extend(baselines(corpus, case_scope, workload, whoosh_p50, size))
     return rows
+
+
+def commit_rows(
+    size: int, path: Path, corpus: Corpus, scope: Scope, workload: Workload
+) -> list[str]:
+    """What the worker's one-document commits cost the next query of a caseworker.
+
+    The writer is a second index object, as the worker process would be; queries after
+    each commit reopen the searcher and scope only the new segment.
+    """
+    reader = WhooshSearchIndex(path)
+    writer = WhooshSearchIndex(path)
+    uncached = WhooshSearchIndex(path, filter_cache_size=0)
+    texts = workload.one_word[:50]
+    try:
+        reader.search(SearchQuery("x", scope))
+        latencies: list[float] = []
+        for i, text in enumerate(texts):
+            writer.index([corpus.document(size + 1 + i)])
+            started = time.perf_counter()
+            reader.search(SearchQuery(text, scope))
+            latencies.append((time.perf_counter() - started) * 1000)
+        p50, p95, _ = time_queries(
+            lambda t: uncached.search(SearchQuery(t, scope)).total, texts[:20]
+        )
+    finally:
+        writer.delete(range(size + 1, size + 1 + len(texts)))
+        for index in (reader, writer, uncached):
+            index.close()
+    return [
+        f"| {size:,} | one word, {len(scope.case_ids):,} case ids, a worker commit before "
+        f"each query | p50 {percentile(latencies, 50):.1f} ms, "
+        f"p95 {percentile(latencies, 95):.1f} ms | per-segment filter cache |",
+        f"| {size:,} | one word, {len(scope.case_ids):,} case ids, filter cache off | "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms | scope computed per query |",
+    ]
 
 
 def baselines(
@@ -556,8 +602,8 @@ def main() -> None:
     parser.add_argument(
         "--optimize",
         action=argparse.BooleanOptionalAction,
-        default=False,
-        help="merge the index into one segment after the rebuild",
+        default=True,
+        help="also measure queries after merging the index into one segment",
     )
     parser.add_argument("--workdir", type=Path, help="where indexes are built (default: temp)")
     args = parser.parse_args()
@@ -568,8 +614,8 @@ def main() -> None:
         "",
         f"Machine: {platform.machine()}, {multiprocessing.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.platform()}; "
-        f"batch size {args.batch_size}, limitmb {args.limitmb}, optimize {args.optimize}, "
-        f"{args.queries} queries per row.",
+        f"limitmb {args.limitmb}, {args.queries} queries per row (50 for commit and "
+        "baseline rows). Latency includes snippets for the 20 hits of the first page.",
         "",
         "| docs | measure | result | notes |",
         "|---:|---|---|---|",

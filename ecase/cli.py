@@ -296,6 +296,7 @@ def reindex(full: bool) -> None:
             pipeline.iter_index_entries(ctx, after=resume_after),
             resume_after=resume_after,
             checkpoint=checkpoint,
+            batch_size=2000,
             progress=lambda done: progress.update(task, completed=done),
         )
     click.echo(f"indexed {report.indexed} documents")

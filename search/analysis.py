@@ -17,8 +17,8 @@ Choices, and why:
 * **Stemming** with the Snowball German stemmer that ships with whoosh-reloaded
   (``whoosh.lang.snowball.german``), for prose fields (text, title, document type). Names
   and Aktenzeichen are folded but not stemmed: ``Hansen`` must not find ``Hans``.
-* **No stop words**: phrase queries and Aktenzeichen parts stay exact, and the cost
-  (larger postings for ``der``/``die``) was measured as acceptable in ``bench/search.py``.
+* **No stop words**: phrase queries (``"Antrag auf Verlängerung"``) stay exact; the price
+  is long postings for ``der``/``die``, which only queries made of such words pay.
 * **Compounds joined by ``-``, ``/`` or ``.``** (``MA-1234-2026-00017``, ``12.03.2026``)
   are indexed as the whole compound *and* as their parts at consecutive positions, with
   the compound sharing the first part's position. The whole token finds the full

@@ -130,6 +130,9 @@ class InMemorySearchIndex:
     def check(self) -> None:
         """Always healthy: there is nothing to fail."""
 
+    def optimize(self) -> None:
+        """Nothing to compact."""
+
     def close(self) -> None:
         """Nothing to release."""
 

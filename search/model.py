@@ -172,6 +172,10 @@ class SearchIndex(Protocol):
         """Raise IndexUnavailableError unless the index can be read (a health probe)."""
         ...
 
+    def optimize(self) -> None:
+        """Compact the index for faster queries (slow; after a rebuild); MAY do nothing."""
+        ...
+
     def close(self) -> None:
         """Release files and caches; the object MUST NOT be used afterwards."""
         ...

@@ -17,9 +17,15 @@ Design points, and why:
   avoided on purpose: in whoosh-reloaded 2.7.5 it returns duplicates after updates.
 * **Scope inside the index.** The scope becomes a set of internal document numbers
   (postings of the ``case_id``/``team_id`` terms) passed as Whoosh's ``filter``, so the
-  collector never sees other documents; the sets are cached per index generation
-  because a caseworker's scope (thousands of case ids) repeats on every query. Whoosh
-  treats an *empty* filter as "no filter", so an empty set answers "no hits" here.
+  collector never sees other documents. A caseworker's scope (thousands of case ids)
+  repeats on every query, so the sets are cached per segment: after a worker commit only
+  the new small segment is scoped (from its columns), not the whole index again.
+  Whoosh treats an *empty* filter as "no filter", so an empty set answers "no hits".
+* **No mmap.** whoosh-reloaded 2.7.5 wraps each mmap'ed segment part in ``BytesIO``, which
+  copies it: opening a searcher on a 100,000-document index took 270 ms and 500-700 MiB of
+  RSS, and merges during a rebuild doubled the writer's peak RSS. With plain file reads
+  (``supports_mmap=False``) a searcher opens in under 10 ms; the OS page cache still
+  keeps hot postings in memory, shared between processes.
 * **Snippets** come from the text stored zlib-compressed (about a third of the size).
 """
 
@@ -30,6 +36,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -105,8 +112,9 @@ def _schema() -> Any:
     return Schema(
         # shift_step=64: one term per id; ids are looked up, never range-queried
         document_id=NUMERIC(int, bits=64, unique=True, sortable=True, shift_step=64),
-        case_id=ID(),
-        team_id=ID(),
+        # columns as well: scoping a small new segment reads them instead of the terms
+        case_id=ID(sortable=True),
+        team_id=ID(sortable=True),
         doc_type=ID(),
         # signed: in whoosh-reloaded 2.7.5 an unsigned NumericRange with a high upper bound
         # also matched values below its lower bound
@@ -139,20 +147,17 @@ class WhooshSearchIndex:
         self._filter_cache_size = filter_cache_size
         self._lock = threading.Lock()
         self._pool: list[Any] = []
-        self._filters: OrderedDict[tuple[int, Scope], set[int]] = OrderedDict()
+        self._filters: OrderedDict[Any, set[int]] = OrderedDict()
+        self._segment_filters: OrderedDict[Any, frozenset[int]] = OrderedDict()
         self._closed = False
         self._ix = self._open(reset_incompatible)
-        # Writes (and the segment merges they trigger) read old segments through plain
-        # file I/O: through mmap, every page they touch counts as resident memory of the
-        # worker (measured: half of the rebuild's peak RSS). Searches keep mmap.
-        self._write_ix = FileStorage(str(path), supports_mmap=False).open_index(_INDEX_NAME)
 
     # -- opening ----------------------------------------------------------------------
 
     def _open(self, reset_incompatible: bool) -> Any:
         try:
             self._path.mkdir(parents=True, exist_ok=True)
-            storage = FileStorage(str(self._path))
+            storage = FileStorage(str(self._path), supports_mmap=False)
             # The write lock also serialises creation between the web and worker processes.
             lock = storage.lock(f"{_INDEX_NAME}_WRITELOCK")
             if not _try_lock(lock, self._lock_timeout):
@@ -191,7 +196,7 @@ class WhooshSearchIndex:
 
     def _writer(self) -> Any:
         try:
-            return self._write_ix.writer(
+            return self._ix.writer(
                 procs=1, limitmb=self._limitmb, timeout=self._lock_timeout, delay=0.05
             )
         except LockError as exc:
@@ -200,69 +205,74 @@ class WhooshSearchIndex:
             ) from exc
 
     def index(self, documents: Iterable[IndexedDocument]) -> None:
-        """Insert or replace the documents in one commit (more if an id repeats)."""
+        """Insert or replace the documents in one commit (more if an id repeats).
+
+        Errors raised while iterating ``documents`` are the caller's and propagate as they
+        are; the uncommitted batch is then discarded.
+        """
         self._check_open()
         writer = None
         pending: set[int] = set()
         try:
             for document in documents:
-                if writer is None:
-                    writer = self._writer()
-                elif document.document_id in pending:
-                    # update_document cannot replace a document of the uncommitted segment.
-                    writer.commit()
-                    writer = self._writer()
-                    pending.clear()
-                writer.update_document(**_fields(document))
+                fields = _fields(document)
+                with self._failures("indexing into"):
+                    if writer is None:
+                        writer = self._writer()
+                    elif document.document_id in pending:
+                        # update_document cannot replace a document of the open segment.
+                        writer.commit()
+                        writer = self._writer()
+                        pending.clear()
+                    writer.update_document(**fields)
                 pending.add(document.document_id)
             if writer is not None:
-                writer.commit()
+                with self._failures("indexing into"):
+                    writer.commit()
                 writer = None
-        except SearchError:
-            raise
-        except Exception as exc:
-            raise IndexUnavailableError(f"indexing into {self._path} failed: {exc}") from exc
         finally:
             if writer is not None:
                 writer.cancel()
+
+    @contextmanager
+    def _failures(self, action: str) -> Iterator[None]:
+        """Report Whoosh and OS failures as IndexUnavailableError, ours as they are."""
+        try:
+            yield
+        except SearchError:
+            raise
+        except Exception as exc:
+            raise IndexUnavailableError(f"{action} {self._path} failed: {exc}") from exc
 
     def delete(self, document_ids: Iterable[int]) -> None:
         """Remove the documents; unknown ids are ignored."""
         self._check_open()
         ids = list(document_ids)
-        if not ids:
-            return
-        writer = self._writer()
-        try:
-            for document_id in ids:
-                writer.delete_by_term("document_id", document_id)
-            writer.commit()
-            writer = None
-        except Exception as exc:
-            raise IndexUnavailableError(f"deleting from {self._path} failed: {exc}") from exc
-        finally:
-            if writer is not None:
-                writer.cancel()
+        if ids:
+            self._commit(
+                "deleting from", lambda w: [w.delete_by_term("document_id", i) for i in ids]
+            )
 
     def clear(self) -> None:
         """Remove every document (a new, empty generation; files go at the next commit)."""
         self._check_open()
-        writer = self._writer()
-        try:
-            writer.commit(mergetype=CLEAR)
-        except Exception as exc:
-            writer.cancel()
-            raise IndexUnavailableError(f"clearing {self._path} failed: {exc}") from exc
+        self._commit("clearing", lambda w: None, mergetype=CLEAR)
 
     def optimize(self) -> None:
         """Merge all segments into one; worth it after a full rebuild (faster queries)."""
         self._check_open()
+        self._commit("optimizing", lambda w: None, optimize=True)
+
+    def _commit(self, action: str, change: Any, **commit_args: Any) -> None:
         writer = self._writer()
         try:
-            writer.commit(optimize=True)
-        except Exception as exc:
-            writer.cancel()
-            raise IndexUnavailableError(f"optimizing {self._path} failed: {exc}") from exc
+            with self._failures(action):
+                change(writer)
+                writer.commit(**commit_args)
+            writer = None
+        finally:
+            if writer is not None:
+                writer.cancel()
 
     # -- reading ----------------------------------------------------------------------
 
@@ -307,33 +317,75 @@ class WhooshSearchIndex:
             if searcher is not None:
                 self._release(searcher)
 
+    def _cached(self, cache: OrderedDict[Any, Any], key: Any) -> Any:
+        with self._lock:
+            value = cache.get(key)
+            if value is not None:
+                cache.move_to_end(key)
+            return value
+
+    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+        with self._lock:
+            cache[key] = value
+            while len(cache) > size:
+                cache.popitem(last=False)
+
+    def _segment_scope(self, reader: Any, scope: Scope) -> frozenset[int]:
+        """Segment-local numbers of the documents in scope, cached per segment and scope.
+
+        Segments never change their documents, only mark them deleted, so the entry stays
+        valid until a merge retires the segment; it may hold deleted documents, which no
+        matcher returns (counts subtract them). A worker commit therefore only costs the
+        new, small segment.
+        """
+        key = (reader.segment().segment_id(), scope)
+        cached: frozenset[int] | None = self._cached(self._segment_filters, key)
+        if cached is not None:
+            return cached
+        case_keys = {str(c) for c in scope.case_ids}
+        if scope.inbox:
+            case_keys.add(_NO_CASE)
+        team_keys = {str(t) for t in scope.team_ids}
+        size = reader.doc_count_all()
+        if size < len(case_keys) + len(team_keys):
+            # A small segment: reading its columns beats one term lookup per scope id.
+            cases = reader.column_reader("case_id")
+            teams = reader.column_reader("team_id")
+            local = frozenset(
+                d for d in range(size) if cases[d] in case_keys or teams[d] in team_keys
+            )
+        else:
+            found: set[int] = set()
+            for field, keys in (("case_id", case_keys), ("team_id", team_keys)):
+                for text in keys:
+                    if (field, text) in reader:
+                        found.update(reader.postings(field, text).all_ids())
+            local = frozenset(found)
+        self._remember(self._segment_filters, key, local, self._filter_cache_size * 16)
+        return local
+
+    @staticmethod
+    def _leaves(searcher: Any) -> list[tuple[Any, int]]:
+        return [(r, base) for r, base in searcher.reader().leaf_readers() if r.doc_count_all()]
+
     def _scope_docs(self, searcher: Any, scope: Scope) -> set[int] | None:
-        """Internal numbers of the documents in scope; None means all of them.
+        """Index-wide numbers of the documents in scope; None means all of them.
 
         The returned set is shared through the cache and MUST NOT be modified; it is a
         ``set`` because that is what Whoosh's ``filter`` accepts.
         """
         if scope.everything:
             return None
-        reader = searcher.reader()
-        key = (reader.generation(), scope)
-        with self._lock:
-            cached = self._filters.get(key)
-            if cached is not None:
-                self._filters.move_to_end(key)
-                return cached
-        terms = [("case_id", str(c)) for c in scope.case_ids]
-        terms += [("team_id", str(t)) for t in scope.team_ids]
-        if scope.inbox:
-            terms.append(("case_id", _NO_CASE))
+        leaves = self._leaves(searcher)
+        key = (tuple((r.segment().segment_id(), base) for r, base in leaves), scope)
+        cached: set[int] | None = self._cached(self._filters, key)
+        if cached is not None:
+            return cached
         docs: set[int] = set()
-        for field, text in terms:
-            if (field, text) in reader:
-                docs.update(reader.postings(field, text).all_ids())
-        with self._lock:
-            self._filters[key] = docs
-            while len(self._filters) > self._filter_cache_size:
-                self._filters.popitem(last=False)
+        for reader, base in leaves:
+            local = self._segment_scope(reader, scope)
+            docs.update(local if base == 0 else (base + d for d in local))
+        self._remember(self._filters, key, docs, self._filter_cache_size)
         return docs
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -379,8 +431,12 @@ class WhooshSearchIndex:
             return 0
 
         def run(searcher: Any) -> int:
-            allowed = self._scope_docs(searcher, scope)
-            return int(searcher.doc_count()) if allowed is None else len(allowed)
+            if scope.everything:
+                return int(searcher.doc_count())
+            return sum(
+                len(self._segment_scope(reader, scope) - reader.deleted_docs_set)
+                for reader, _ in self._leaves(searcher)
+            )
 
         result: int = self._read(run)
         return result
@@ -408,6 +464,7 @@ class WhooshSearchIndex:
             self._closed = True
             pool, self._pool = self._pool, []
             self._filters.clear()
+            self._segment_filters.clear()
         for searcher in pool:
             searcher.close()
 

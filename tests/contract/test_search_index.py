@@ -104,6 +104,24 @@ def test_a_repeated_id_in_one_call_keeps_the_last_version(
     assert index.count(EVERYTHING) == 1
 
 
+def test_a_failing_document_stream_indexes_nothing_and_keeps_its_error(
+    index: SearchIndex, make_doc: MakeDoc
+) -> None:
+    class StreamError(Exception):
+        pass
+
+    def stream() -> Iterator[IndexedDocument]:
+        yield make_doc(1, "Teil eins")
+        raise StreamError
+
+    with pytest.raises(StreamError):
+        index.index(stream())
+
+    assert find(index, "Teil").total == 0
+    index.index([make_doc(2, "Teil zwei")])  # the write lock was released
+    assert ids(find(index, "Teil")) == {2}
+
+
 def test_delete_removes_documents_and_ignores_unknown_ids(
     index: SearchIndex, make_doc: MakeDoc
 ) -> None:
@@ -343,6 +361,30 @@ def test_the_query_text_cannot_reach_the_scope_fields(two_teams: SearchIndex, te
 
     assert ids(result) <= {2}
     assert result.total <= 1
+
+
+def test_a_large_scope_stays_exact_across_commits_moves_and_deletions(
+    index: SearchIndex, make_doc: MakeDoc
+) -> None:
+    # More case ids than any segment has documents, and several commits: the paths a
+    # worker's small commits take while caseworkers keep searching with the same scope.
+    scope = Scope(case_ids=frozenset(range(1000, 1100)), team_ids=frozenset({7}))
+    index.index([make_doc(i, "Vorgang", case_id=1000 + i, team_id=None) for i in range(1, 11)])
+    index.index([make_doc(i, "Vorgang", case_id=5000 + i, team_id=None) for i in range(11, 16)])
+    assert find(index, "Vorgang", scope).total == 10
+    assert index.count(scope) == 10
+
+    index.index([make_doc(1, "Vorgang", case_id=5001, team_id=None)])  # moved out
+    index.index([make_doc(11, "Vorgang", case_id=1011, team_id=None)])  # moved in
+    index.index([make_doc(12, "Vorgang", case_id=5012, team_id=7)])  # its team is in scope
+    index.delete([2])
+    index.index([make_doc(20, "Vorgang", case_id=None, team_id=None)])
+
+    assert ids(find(index, "Vorgang", scope, limit=50)) == {*range(3, 11), 11, 12}
+    assert index.count(scope) == 10
+    with_inbox = Scope(case_ids=scope.case_ids, inbox=True)
+    assert ids(find(index, "", with_inbox, limit=50)) == {*range(3, 11), 11, 20}
+    assert index.count(with_inbox) == 10
 
 
 def test_everything_scope_sees_all_documents(two_teams: SearchIndex) -> None:
