@@ -1,6 +1,8 @@
 """Run every benchmark in this directory in turn (``make bench``); each prints its own table.
 
 Results go to ``bench/results/*.md``; copy the numbers worth keeping into docs/benchmarks.md.
+Arguments are passed on to every benchmark, except ``--quick``, which only the scripts in
+``QUICK`` understand.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("ocr.py", "search.py")
+BENCHMARKS = ("ocr.py", "ingest.py", "search.py")
+QUICK = frozenset({"ingest.py"})
 
 
 def main() -> int:
-    failed = []
+    failed: list[str] = []
     for name in BENCHMARKS:
         script = HERE / name
+        args = [a for a in sys.argv[1:] if a != "--quick" or name in QUICK]
         print(f"== {name}", flush=True)
-        if subprocess.run([sys.executable, str(script), *sys.argv[1:]], check=False).returncode:
+        if subprocess.run([sys.executable, str(script), *args], check=False).returncode:
             failed.append(name)
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)
