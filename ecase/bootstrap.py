@@ -40,6 +40,10 @@ def build_extractor(settings: Settings) -> Extractor:
     )
 
 
+def build_search_index(settings: Settings, *, reset_incompatible: bool = False) -> SearchIndex:
+    return open_search_index(settings.search_url, reset_incompatible=reset_incompatible)
+
+
 def build_context(
     settings: Settings,
     *,
@@ -59,7 +63,7 @@ def build_context(
         blobs=blobs or build_blob_store(settings),
         scheme=ReferenceScheme(settings.reference_format),
         extractor=extractor or build_extractor(settings),
-        index=index or open_search_index(settings.search_url),
+        index=index or build_search_index(settings),
         **extra,
     )
 

@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ecase.bootstrap import build_context, upgrade_database
+from ecase.bootstrap import build_context, build_search_index, upgrade_database
 from ecase.config import ConfigError, Settings
 from ecase.domain.enums import Role
 from ecase.domain.errors import EcaseError
@@ -35,9 +35,11 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _context() -> Context:
+def _context(*, reset_incompatible_index: bool = False) -> Context:
     try:
-        return build_context(_settings())
+        settings = _settings()
+        index = build_search_index(settings, reset_incompatible=reset_incompatible_index)
+        return build_context(settings, index=index)
     except (StorageError, SearchError, ValueError) as exc:
         # Malformed URLs and unreachable backends: one line that names the setting.
         raise click.ClickException(f"cannot start: {exc}") from exc
@@ -276,7 +278,8 @@ def storage_verify() -> None:
 @click.option("--full", is_flag=True, help="Start over even if an interrupted rebuild can resume.")
 def reindex(full: bool) -> None:
     """Rebuild the search index from the database (resumes an interrupted rebuild)."""
-    ctx = _context()
+    # A full rebuild may replace an index written by an older version of ecase.
+    ctx = _context(reset_incompatible_index=full)
     checkpoint = ctx.settings.home / "reindex.checkpoint"
     resume_after = None if full else read_checkpoint(checkpoint)
     total = pipeline.count_indexable(ctx, after=resume_after)

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -27,9 +26,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
+            # Pooled connections are shared across the web server's threads; every unit of
+            # work ends its transaction, so no connection pins an old WAL snapshot.
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            # One connection per checkout keeps WAL readers from pinning old snapshots.
-            poolclass=NullPool,
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)

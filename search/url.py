@@ -13,8 +13,11 @@ from search.whoosh_index import WhooshSearchIndex
 __all__ = ["open_search_index"]
 
 
-def open_search_index(url: str) -> SearchIndex:
+def open_search_index(url: str, *, reset_incompatible: bool = False) -> SearchIndex:
     """Open the index named by ``url``.
+
+    ``reset_incompatible`` lets a full rebuild replace an index of an older schema version
+    instead of refusing to open it.
 
     ``whoosh:///abs/path`` or a plain filesystem path opens (or creates) a Whoosh index
     there; ``memory://`` gives a fresh in-memory fake. Anything else raises SearchError,
@@ -23,7 +26,7 @@ def open_search_index(url: str) -> SearchIndex:
     if not url.strip():
         raise SearchError("empty search index URL")
     if "://" not in url:
-        return WhooshSearchIndex(Path(url).expanduser())
+        return WhooshSearchIndex(Path(url).expanduser(), reset_incompatible=reset_incompatible)
     parts = urlsplit(url)
     if parts.scheme == "memory":
         return InMemorySearchIndex()
@@ -33,5 +36,5 @@ def open_search_index(url: str) -> SearchIndex:
         path = unquote(parts.path)
         if not path.startswith("/"):
             raise SearchError(f"whoosh URL needs an absolute path (whoosh:///abs/path): {url}")
-        return WhooshSearchIndex(Path(path))
+        return WhooshSearchIndex(Path(path), reset_incompatible=reset_incompatible)
     raise SearchError(f"unsupported search index URL scheme {parts.scheme!r}")
