@@ -17,7 +17,7 @@ from huey.exceptions import RetryTask
 
 from ecase.bootstrap import build_context
 from ecase.config import Settings
-from ecase.services import audit_log, pipeline
+from ecase.services import audit_log, pipeline, sessions
 from ecase.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ class Queue:
         deleted = audit_log.prune(self.context())
         if deleted:
             log.info("access log retention removed %s events", deleted)
+        purged = sessions.purge_ended(self.context())
+        if purged:
+            log.info("removed %s ended sessions", purged)
 
 
 def run_worker(settings: Settings, workers: int = 1) -> None:

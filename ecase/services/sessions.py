@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ecase.domain.actor import Actor
@@ -102,3 +102,16 @@ def end_session(ctx: Context, raw: str) -> None:
             actor = actor_of(user, None) if user else None
             audit.record(uow.session, actor, "logout", audit.Subject("user", row.user_id))
             uow.commit()
+
+
+def purge_ended(ctx: Context, *, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete session rows that ended (revoked or expired) more than ``older_than`` ago."""
+    cutoff = datetime.now(UTC) - older_than
+    with ctx.uow() as uow:
+        result = uow.session.execute(
+            delete(UserSession).where(
+                or_(UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff)
+            )
+        )
+        uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

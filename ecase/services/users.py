@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +19,7 @@ from ecase.services import audit, passwords
 from ecase.services.context import Context
 from ecase.services.revocation import revoke_everything
 
+TOKEN_TOUCH_EVERY = timedelta(minutes=5)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "ecase_"  # noqa: S105  # a public marker that makes leaked tokens greppable
 
@@ -253,6 +254,11 @@ def actor_for_token(ctx: Context, token: str, client_address: str | None = None)
         ).scalar()
         if row is None or not row.user.active:
             return None
+        now = datetime.now(UTC)
+        if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_EVERY:
+            # Coarse on purpose: enough to spot unused tokens, not a write per request.
+            row.last_used_at = now
+            uow.commit()
         return actor_of(row.user, client_address)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from ecase.app import create_app
 from ecase.models import UserSession
-from ecase.services import users
+from ecase.services import sessions, users
 from ecase.services.context import Context
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.web import csrf, enrol, login, password_step, post_form
@@ -152,3 +152,17 @@ def test_cookies_and_headers(ctx: Context, client: FlaskClient, caseworker: Staf
     cookie = secure_client.get_cookie("ecase_session")
     assert cookie is not None
     assert cookie.secure
+
+
+def test_ended_sessions_are_purged(
+    ctx: Context, client: FlaskClient, caseworker: StaffUser
+) -> None:
+    login(client, caseworker)
+    client.post("/logout", data={"csrf_token": csrf(client.get("/login").get_data(as_text=True))})
+    with ctx.uow() as uow:
+        uow.session.execute(
+            update(UserSession).values(revoked_at=datetime.now(UTC) - timedelta(days=2))
+        )
+        uow.commit()
+    assert sessions.purge_ended(ctx) >= 1
+    assert sessions.purge_ended(ctx) == 0
