@@ -8,14 +8,21 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import SQLAlchemyError
 
-from ecase.bootstrap import build_context, build_search_index, upgrade_database
+from ecase.bootstrap import (
+    build_context,
+    build_search_index,
+    schema_is_current,
+    upgrade_database,
+)
 from ecase.config import ConfigError, Settings
 from ecase.domain.enums import Role
 from ecase.domain.errors import EcaseError
@@ -35,14 +42,47 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _context(*, reset_incompatible_index: bool = False) -> Context:
+def _require_current_schema(settings: Settings) -> None:
     try:
-        settings = _settings()
+        current = schema_is_current(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"the database cannot be reached: {exc.__class__.__name__}"
+        ) from exc
+    if not current:
+        raise click.ClickException(
+            "the database is not initialised or not up to date; run `ecase init` first"
+        )
+
+
+def _context(*, reset_incompatible_index: bool = False) -> Context:
+    settings = _settings()
+    _require_current_schema(settings)
+    try:
         index = build_search_index(settings, reset_incompatible=reset_incompatible_index)
         return build_context(settings, index=index)
     except (StorageError, SearchError, ValueError) as exc:
         # Malformed URLs and unreachable backends: one line that names the setting.
         raise click.ClickException(f"cannot start: {exc}") from exc
+
+
+@contextmanager
+def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int, int | None], None]]:
+    """A progress bar on stderr; yields ``update(done, total)`` for the long-running work."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+
+        def update(done: int, new_total: int | None = None) -> None:
+            progress.update(task, completed=done, total=new_total or total)
+
+        yield update
 
 
 def _run(action: Callable[[], Any]) -> Any:
@@ -53,7 +93,17 @@ def _run(action: Callable[[], Any]) -> Any:
         raise click.ClickException(exc.message) from exc
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns ecase's own errors from any subcommand into one readable line and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EcaseError as exc:
+            raise click.ClickException(exc.message) from exc
+
+
+@click.group(cls=_Group)
 @click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
 def main(verbose: bool) -> None:
     """ecase: electronic case files for the Ausländerbehörde."""
@@ -61,6 +111,8 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic narrates every connection at INFO; operators only need its warnings.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command()
@@ -102,6 +154,7 @@ def serve(port: int | None, host: str, workers: int, threads: int) -> None:
     from ecase.app import create_app  # noqa: PLC0415  # the app is built only when serving
 
     settings = _settings()
+    _require_current_schema(settings)
     port = port or settings.port
     worker: subprocess.Popen[bytes] | None = None
     if workers > 0:
@@ -132,7 +185,9 @@ def worker(workers: int) -> None:
     """Run background jobs only (for extra worker nodes)."""
     from ecase.jobs import run_worker  # noqa: PLC0415  # keeps web-only commands free of the queue
 
-    run_worker(_settings(), workers)
+    settings = _settings()
+    _require_current_schema(settings)
+    run_worker(settings, workers)
 
 
 @main.command()
@@ -242,20 +297,8 @@ def storage() -> None:
 def storage_verify() -> None:
     """Re-hash every blob; report missing, corrupt and orphaned blobs (exit 1 if any)."""
     ctx = _context()
-    with Progress(
-        TextColumn("verifying blobs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("verify", total=None)
-
-        def report(done: int, total: int | None) -> None:
-            progress.update(task, completed=done, total=total)
-
-        result = integrity.verify_storage(ctx, progress=report)
+    with _progress("verifying blobs") as update:
+        result = integrity.verify_storage(ctx, progress=update)
     for label, keys in (
         ("missing", result.missing),
         ("corrupt", result.corrupt),
@@ -283,15 +326,7 @@ def reindex(full: bool) -> None:
     checkpoint = ctx.settings.home / "reindex.checkpoint"
     resume_after = None if full else read_checkpoint(checkpoint)
     total = pipeline.count_indexable(ctx, after=resume_after)
-    with Progress(
-        TextColumn("indexing documents"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("reindex", total=total)
+    with _progress("indexing documents", total) as update:
         if resume_after is not None:
             out.print(f"resuming after document {resume_after}")
         report = rebuild(
@@ -300,7 +335,7 @@ def reindex(full: bool) -> None:
             resume_after=resume_after,
             checkpoint=checkpoint,
             batch_size=2000,
-            progress=lambda done: progress.update(task, completed=done),
+            progress=lambda done: update(done, None),
         )
     click.echo(f"indexed {report.indexed} documents")
 
@@ -314,18 +349,8 @@ def audit_group() -> None:
 def audit_verify() -> None:
     """Check the hash chain and signed checkpoints; name the first broken event (exit 1)."""
     ctx = _context()
-    with Progress(
-        TextColumn("verifying access log"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("verify", total=None)
-        report = audit_log.verify_chain(
-            ctx, progress=lambda done, total: progress.update(task, completed=done, total=total)
-        )
+    with _progress("verifying access log") as update:
+        report = audit_log.verify_chain(ctx, progress=update)
     if not report.ok:
         click.echo(f"BROKEN at event {report.broken_seq}: {report.problem}")
         click.echo(f"checked {report.checked} events before the break")

@@ -218,3 +218,13 @@ def test_disable_password_and_second_factor_commands(home: Path) -> None:
     code, output = run("user", "reset-2fa", "nobody")
     assert code != 0
     assert "no user" in output
+
+
+@pytest.mark.parametrize(
+    "args", [("storage", "verify"), ("team", "create", "T"), ("audit", "verify")]
+)
+def test_commands_before_init_say_what_to_do(home: Path, args: tuple[str, ...]) -> None:
+    code, output = run(*args)
+    assert code != 0
+    assert "run `ecase init` first" in output
+    assert "Traceback" not in output

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import zlib
+
+from ocr.samples import build_pdf
 
 
 def minimal_pdf(text: str = "Hallo ecase") -> bytes:
-    """A one-page PDF with a real text layer, written by hand (no PDF library needed)."""
+    """A one-page PDF with a real text layer and nothing else, small enough to read."""
     stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -17,20 +18,7 @@ def minimal_pdf(text: str = "Hallo ecase") -> bytes:
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return out.getvalue()
+    return build_pdf(objects)
 
 
 def tiny_png() -> bytes:
