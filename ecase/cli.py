@@ -373,5 +373,45 @@ def audit_prune() -> None:
     click.echo(f"deleted {deleted} events older than the retention period")
 
 
+@main.command("sheets")
+@click.option(
+    "--case",
+    "references",
+    multiple=True,
+    metavar="REF",
+    help="Aktenzeichen of a case file: one sheet for it (repeatable).",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(0, 500),
+    default=None,
+    help="Generic sheets (ECASE:SEP) to add; 1 without --case, else 0.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="trennblaetter.pdf",
+    show_default=True,
+    help="Where to write the PDF.",
+)
+def sheets(references: tuple[str, ...], count: int | None, output: str) -> None:
+    """Write printable separator sheets (Trennblätter) for the scanner as a PDF."""
+    from pathlib import Path  # noqa: PLC0415  # only this command writes a file by name
+
+    from ecase.services import sheets as sheet_service  # noqa: PLC0415  # loads ocr's sheet code
+    from ocr import render_sheet_pdf  # noqa: PLC0415  # segno is needed only here
+
+    blank = count if count is not None else (0 if references else 1)
+    if not references and blank == 0:
+        raise click.ClickException("nothing to print: name a case with --case or use --count")
+    specs = _run(lambda: sheet_service.sheet_specs(_context(), None, list(references), blank))
+    target = Path(output)
+    try:
+        target.write_bytes(render_sheet_pdf(specs))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from exc
+    click.echo(f"wrote {len(specs)} separator sheet(s) to {target}")
+
+
 if __name__ == "__main__":
     main()

@@ -16,6 +16,16 @@ from .fake import FakeExtractor
 from .media import SUPPORTED_MEDIA_TYPES, detect_media_type
 from .model import ExtractionResult, Extractor, Limits, PageSource, PageText, Word
 from .sandbox import extract_in_sandbox
+from .separators import (
+    PlannedDocument,
+    Separator,
+    SeparatorKind,
+    SheetSpec,
+    detect_separator,
+    parse_payload,
+    render_sheet_pdf,
+    split_pages,
+)
 from .tesseract import TesseractExtractor
 
 __all__ = [
@@ -30,10 +40,18 @@ __all__ = [
     "OcrEngineError",
     "PageSource",
     "PageText",
+    "PlannedDocument",
     "ResourceLimitError",
+    "Separator",
+    "SeparatorKind",
+    "SheetSpec",
     "TesseractExtractor",
     "UnsupportedMediaTypeError",
     "Word",
     "detect_media_type",
+    "detect_separator",
     "extract_in_sandbox",
+    "parse_payload",
+    "render_sheet_pdf",
+    "split_pages",
 ]
