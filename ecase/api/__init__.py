@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from ecase.api import audit, break_glass, cases, documents, health, persons, search
+from ecase.api import audit, break_glass, cases, documents, health, inbox, persons, search
 
 
 class EcaseApi(Api):  # type: ignore[misc]  # flask-smorest ships no type information
@@ -37,5 +37,5 @@ def init_app(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    for module in (persons, cases, documents, search, break_glass, audit, health):
+    for module in (persons, cases, documents, inbox, search, break_glass, audit, health):
         api.register_blueprint(module.bp)

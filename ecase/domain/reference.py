@@ -17,6 +17,9 @@ _FIELD_PATTERNS = {
     "year": r"(?P<year>\d{4})",
     "seq": r"(?P<seq>\d+)",
 }
+# Maximal runs of letters, digits and the separators references use, ending in a digit.
+_TOKEN_RE = re.compile(r"(?<![A-Z0-9./-])[A-Z0-9][A-Z0-9./-]*[0-9]")
+MIN_YEAR, MAX_YEAR = 1949, 2200
 PLAN_CODE_RE = re.compile(r"^[A-Z0-9]+(?:[-.][A-Z0-9]+)*$")
 
 
@@ -53,6 +56,16 @@ class ReferenceScheme:
                 parts.append(_FIELD_PATTERNS[name])
         return re.compile("^" + "".join(parts) + "$")
 
+    def find_in_text(self, text: str) -> set[str]:
+        """Well-formed references inside running text, e.g. a scanned letter, normalised."""
+        found = set()
+        for token in _TOKEN_RE.findall(text.upper()):
+            try:
+                found.add(self.normalise(token))
+            except InvalidInputError:
+                continue
+        return found
+
     def parse(self, text: str) -> Reference:
         """Accept a reference typed by a person (surrounding spaces, lower case tolerated)."""
         match = self._regex.match(text.strip().upper())
@@ -61,7 +74,13 @@ class ReferenceScheme:
             raise InvalidInputError(
                 f"'{text}' is not a valid Aktenzeichen (example: {example})", field="reference"
             )
-        return Reference(match["plan"], int(match["year"]), int(match["seq"]))
+        year = int(match["year"])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            # Phone numbers and dates look like references too; their "year" gives them away.
+            raise InvalidInputError(
+                f"'{text}' is not a valid Aktenzeichen (year {year})", field="reference"
+            )
+        return Reference(match["plan"], year, int(match["seq"]))
 
     def normalise(self, text: str) -> str:
         ref = self.parse(text)

@@ -170,6 +170,23 @@ LOG_READERS: Grid = {
     "auditor": (OK, OK, OK, OK),
     "admin": (DENIED, DENIED, DENIED, DENIED),
 }
+#: The Posteingang is the clerks' desk; supervisors oversee it. Unrelated to team A's file.
+INBOX: Grid = {
+    "clerk": (OK, OK, OK, OK),
+    "caseworker": (DENIED, DENIED, DENIED, DENIED),
+    "supervisor": (OK, OK, OK, OK),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: Filing team A's document, which is filed already: inbox users pass the policy and meet
+#: the conflict; everyone else gets the usual 404.
+ASSIGN: Grid = {
+    "clerk": ("409", "409", "409", "409"),
+    "caseworker": (DENIED, DENIED, DENIED, DENIED),
+    "supervisor": ("409", "409", "409", "409"),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
 #: Pages every logged-in user has (start page, own account).
 EVERYONE: Grid = dict.fromkeys(ROLES, (OK, OK, OK, OK))
 #: Logging out answers with the login page.
@@ -208,6 +225,10 @@ def _new_case(w: World) -> dict[str, Any]:
     return {"person_id": w.person, "subject": "Zweitakte", "team": "Team A"}
 
 
+def _assign_to_own_case(w: World) -> dict[str, Any]:
+    return {"case_id": w.case}
+
+
 def _break_glass(_w: World) -> dict[str, Any]:
     return _break_glass_body()
 
@@ -244,6 +265,11 @@ ROUTES: dict[Key, Route] = {
         "api", "/api/v1/documents/{doc}/content", CASE_READ
     ),
     ("documents.DocumentText", "GET"): Route("api", "/api/v1/documents/{doc}/text", CASE_READ),
+    ("inbox.Inbox", "GET"): Route("api", "/api/v1/inbox", INBOX),
+    ("inbox.Inbox", "POST"): Route("api", "/api/v1/inbox", INBOX, upload=True),
+    ("inbox.Assign", "POST"): Route(
+        "api", "/api/v1/documents/{doc}/assign", ASSIGN, json=_assign_to_own_case
+    ),
     ("search.Search", "GET"): Route("api", "/api/v1/search?q={canary}&case={case}", CASE_READ),
     ("break_glass.OpenBreakGlass", "POST"): Route(
         "api", "/api/v1/cases/{case}/break-glass", OPEN_BREAK_GLASS, json=_break_glass, late=2

@@ -100,3 +100,8 @@ def test_auditors_and_admins_read_no_personal_data() -> None:
         assert not policy.can_read_person_master_data(_actor(role))
         assert not policy.can_create_case(_actor(role))
         assert policy.readable_cases(_actor(role)).is_empty
+
+
+def test_references_are_found_in_running_text() -> None:
+    text = "Ihr Zeichen: ma-1234-2026-17, Tel. 0711-1234-5678; Az. MA-1234-2025-00003."
+    assert ReferenceScheme().find_in_text(text) == {"MA-1234-2026-00017", "MA-1234-2025-00003"}
