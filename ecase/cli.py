@@ -413,5 +413,30 @@ def sheets(references: tuple[str, ...], count: int | None, output: str) -> None:
     click.echo(f"wrote {len(specs)} separator sheet(s) to {target}")
 
 
+@main.command()
+@click.option("--persons", "persons_count", type=int, default=300, show_default=True)
+@click.option("--letters", type=int, default=36, show_default=True)
+@click.option("--password", default="Demo-Passwort-2026", show_default=True)
+def demo(persons_count: int, letters: int, password: str) -> None:
+    """Load a demo office: teams, one user per role, persons, case files and letters."""
+    from ecase.jobs import Queue  # noqa: PLC0415  # letters go to the real worker queue
+    from ecase.services import demo as demo_service  # noqa: PLC0415  # needs Pillow/pypdf
+
+    settings = _settings()
+    _require_current_schema(settings)
+    queue = Queue(settings)
+    ctx = build_context(settings, dispatch_document=queue.dispatch)
+    with _progress("loading the demo office", persons_count + letters) as update:
+        report = demo_service.load_demo(
+            ctx, password, persons_count=persons_count, letters=letters, progress=update
+        )
+    for username, role in report.users:
+        click.echo(f"{username}\t{role}\t{password}")
+    click.echo(
+        f"{report.persons} persons, {report.cases} case files and {report.documents} letters; "
+        "the worker of `ecase serve` reads the letters in the background"
+    )
+
+
 if __name__ == "__main__":
     main()

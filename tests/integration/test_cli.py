@@ -17,6 +17,7 @@ from ecase.domain.actor import Actor
 from ecase.services import cases, documents, persons, pipeline, second_factor, users
 from search import Scope, SearchQuery
 from tests.support.files import minimal_pdf
+from tests.support.tesseract import require_tesseract
 
 PASSWORD = "Start-Password-2026"
 
@@ -228,3 +229,27 @@ def test_commands_before_init_say_what_to_do(home: Path, args: tuple[str, ...]) 
     assert code != 0
     assert "run `ecase init` first" in output
     assert "Traceback" not in output
+
+
+def test_demo_office_loads_once_and_its_letters_become_ready(home: Path) -> None:
+    require_tesseract()
+    assert run("init", "--admin", "root", "--password", PASSWORD)[0] == 0
+    code, output = run("demo", "--persons", "12", "--letters", "4")
+    assert code == 0, output
+    assert "sb31\tcaseworker" in output
+    assert "12 persons, 12 case files and 4 letters" in output
+    code, output = run("demo", "--persons", "1", "--letters", "0")
+    assert code != 0
+    assert "loaded already" in output
+
+    ctx = build_context(Settings.from_env())
+    pending = pipeline.reconcile(ctx)
+    assert len(pending) == 4
+    assert {pipeline.process_document(ctx, doc_id).status for doc_id in pending} == {"ready"}
+    sb31 = users.get_actor(ctx, "sb31")
+    found = persons.list_persons(ctx, sb31, "Al-Hassan") + persons.list_persons(
+        ctx, sb31, "Kovalenko"
+    )
+    assert isinstance(found, list)
+    auditor = users.get_actor(ctx, "dsb")
+    assert auditor.role == "auditor"
