@@ -7,11 +7,17 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ecase.api.schemas import PersonCreateSchema, PersonListSchema, PersonQuerySchema, PersonSchema
+from ecase.api.schemas import (
+    PersonCreatedSchema,
+    PersonCreateSchema,
+    PersonListSchema,
+    PersonQuerySchema,
+    PersonSchema,
+)
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
 from ecase.services import persons
-from ecase.services.views import PersonView
+from ecase.services.views import CreatedPersonView, PersonMatch, PersonView
 
 bp = Blueprint("persons", __name__, url_prefix="/api/v1/persons", description="Persons")
 
@@ -20,15 +26,19 @@ bp = Blueprint("persons", __name__, url_prefix="/api/v1/persons", description="P
 class Persons(MethodView):
     @bp.arguments(PersonQuerySchema, location="query")
     @bp.response(200, PersonListSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, list[PersonView]]:
-        """Find persons by name (every word must start a word of the name or an alias)."""
-        found = persons.list_persons(service_context(), current_actor(), args["q"], args["limit"])
+    def get(self, args: dict[str, Any]) -> dict[str, list[PersonMatch]]:
+        """Find persons by name in any spelling, birth date, AZR number or Aktenzeichen.
+
+        Results are ranked (``score``), each with the ``reasons`` it matched and the ids of
+        persons it may duplicate (same birth date, matching names).
+        """
+        found = persons.search_persons(service_context(), current_actor(), args["q"], args["limit"])
         return {"persons": found}
 
     @bp.arguments(PersonCreateSchema)
-    @bp.response(201, PersonSchema)
-    def post(self, data: dict[str, Any]) -> PersonView:
-        """Register a person."""
+    @bp.response(201, PersonCreatedSchema)
+    def post(self, data: dict[str, Any]) -> CreatedPersonView:
+        """Register a person; ``possible_duplicates`` lists persons it may duplicate."""
         return persons.create_person(service_context(), current_actor(), persons.NewPerson(**data))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 
@@ -41,13 +43,50 @@ class PersonSchema(Schema):
     created_at = fields.DateTime()
 
 
+class PersonCreatedSchema(PersonSchema):
+    possible_duplicates = fields.List(
+        fields.Integer(),
+        metadata={
+            "description": "ids of persons born the same day whose names match; "
+            "the office decides whether they are the same person"
+        },
+    )
+
+
 class PersonQuerySchema(Schema):
-    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "name words in any spelling, a birth date (04.03.1990 or "
+            "1990-03-04) or year, an AZR number, or an Aktenzeichen"
+        },
+    )
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
+class PersonMatchSchema(PersonSchema):
+    """A person as found by the search: the person's fields plus why and how well."""
+
+    _MATCH_FIELDS = frozenset({"score", "reasons", "possible_duplicate_of"})
+
+    score = fields.Float(metadata={"description": "0..1, best first"})
+    reasons = fields.List(
+        fields.String(),
+        metadata={"description": "e.g. 'Name (phonetisch): Muhammad ≈ Mohammed', 'AZR-Nummer: …'"},
+    )
+    possible_duplicate_of = fields.List(
+        fields.Integer(),
+        metadata={"description": "ids of persons born the same day whose names match"},
+    )
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        source = obj if attr in self._MATCH_FIELDS else obj.person
+        return super().get_attribute(source, attr, default)
+
+
 class PersonListSchema(Schema):
-    persons = fields.List(fields.Nested(PersonSchema))
+    persons = fields.List(fields.Nested(PersonMatchSchema))
 
 
 class CaseCreateSchema(Schema):

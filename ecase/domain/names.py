@@ -1,7 +1,7 @@
 """Name handling: NFC storage form and a folded search key that survives common spelling drift.
 
-Person search proper (variants, transliteration, ranking) builds on ``search_key``; here it
-only has to make storage and exact lookups consistent.
+Person search proper (variants, transliteration, ranking) lives in ``name_matching``; here
+it only has to make storage and exact lookups consistent.
 """
 
 from __future__ import annotations

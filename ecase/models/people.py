@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecase.models.base import Base, UTCDateTime, utcnow
@@ -27,6 +27,10 @@ class Person(Base):
     aliases: Mapped[list[PersonAlias]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="PersonAlias.id"
     )
+    # Written with the names; must be rewritten whenever a name or an alias changes.
+    name_keys: Mapped[list[PersonNameKey]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class PersonAlias(Base):
@@ -41,3 +45,25 @@ class PersonAlias(Base):
     search_key: Mapped[str] = mapped_column(String(400), index=True)
 
     person: Mapped[Person] = relationship(back_populates="aliases")
+
+
+class PersonNameKey(Base):
+    """One word of a person's names (main or alias) as person search looks it up.
+
+    ``key`` is a phonetic key and ``form`` the search form of the word (or of two adjacent
+    words joined), both from ``ecase.domain.name_matching``; a word whose spelling is
+    ambiguous has one row per key. Lookups go by equality on ``key`` or ``form`` and by
+    range on ``form`` (prefixes), so each index leads with the column and carries the
+    person id; see docs/adr/0009-person-search.md.
+    """
+
+    __tablename__ = "person_name_keys"
+    __table_args__ = (
+        Index("ix_person_name_keys_key_person_id", "key", "person_id"),
+        Index("ix_person_name_keys_form_person_id", "form", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(400))
+    form: Mapped[str] = mapped_column(String(400))

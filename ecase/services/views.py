@@ -44,6 +44,24 @@ class PersonView:
 
 
 @dataclass(frozen=True, slots=True)
+class CreatedPersonView(PersonView):
+    """A newly registered person with the persons it may duplicate (same birth date, and the
+    names match); the office decides, registration is never refused for it."""
+
+    possible_duplicates: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMatch:
+    """One hit of the person search: why it matched and how well (``score`` in 0..1)."""
+
+    person: PersonView
+    score: float
+    reasons: tuple[str, ...]
+    possible_duplicate_of: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentView:
     id: int
     case_id: int | None
