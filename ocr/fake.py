@@ -8,6 +8,7 @@ from pathlib import Path
 from .errors import ExtractionError
 from .media import HEAD_BYTES, detect_media_type
 from .model import ExtractionResult, PageSource, PageText
+from .pdfwrite import build_pdf
 
 __all__ = ["FakeExtractor"]
 
@@ -73,16 +74,4 @@ def _minimal_pdf(page_count: int) -> bytes:
         f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
         *(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>" for _ in range(count)),
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return build_pdf(objects)

@@ -17,6 +17,8 @@ from pathlib import Path
 import pypdf
 from PIL import Image, ImageDraw, ImageFont
 
+from .pdfwrite import build_pdf, pdf_string
+
 __all__ = [
     "A4_INCHES",
     "LETTER_PARAGRAPHS",
@@ -121,24 +123,6 @@ def tiff(images: Sequence[Image.Image], *, dpi: int = 300, compression: str = "t
     return out.getvalue()
 
 
-def build_pdf(objects: Sequence[bytes], *, root: int = 1) -> bytes:
-    """A PDF from raw object bodies (object n is ``objects[n-1]``), with a correct xref."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        root,
-        xref,
-    )
-    return bytes(out)
-
-
 def text_pdf(pages: Sequence[Sequence[str]], *, font_pt: float = 11.0) -> bytes:
     """A born-digital PDF: each page's lines in Helvetica (WinAnsi, so umlauts work)."""
     page_count = len(pages)
@@ -151,7 +135,7 @@ def text_pdf(pages: Sequence[Sequence[str]], *, font_pt: float = 11.0) -> bytes:
     leading = font_pt * 1.4
     for i, lines in enumerate(pages):
         ops = [b"BT", b"/F1 %.1f Tf" % font_pt, b"%.1f TL" % leading, b"56 780 Td"]
-        ops += [b"(%s) '" % _pdf_string(line) for line in lines]
+        ops += [b"(%s) '" % pdf_string(line) for line in lines]
         ops.append(b"ET")
         stream = b"\n".join(ops)
         objects.append(
@@ -220,8 +204,3 @@ def _fresh(images: Sequence[Image.Image]) -> list[Image.Image]:
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _pdf_string(text: str) -> bytes:
-    raw = text.encode("cp1252", "replace")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")

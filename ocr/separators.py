@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
+from .pdfwrite import build_pdf, pdf_string
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -259,7 +261,7 @@ def render_sheet_pdf(sheets: Sequence[SheetSpec]) -> bytes:
         b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-        b"<< /Title (%s) /Producer (ecase) >>" % _pdf_string("Trennblätter"),
+        b"<< /Title (%s) /Producer (ecase) >>" % pdf_string("Trennblätter"),
     ]
     for i, sheet in enumerate(sheets):
         stream = zlib.compress(_sheet_content(sheet), 9)
@@ -270,7 +272,7 @@ def render_sheet_pdf(sheets: Sequence[SheetSpec]) -> bytes:
         objects.append(
             b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream)
         )
-    return _build_pdf(objects)
+    return build_pdf(objects, info=5)
 
 
 def _sheet_content(sheet: SheetSpec) -> bytes:
@@ -306,7 +308,7 @@ def _sheet_content(sheet: SheetSpec) -> bytes:
 
 
 def _text(font: bytes, size: float, x: float, y: float, text: str) -> bytes:
-    return b"BT %s %.1f Tf %.2f %.2f Td (%s) Tj ET" % (font, size, x, y, _pdf_string(text))
+    return b"BT %s %.1f Tf %.2f %.2f Td (%s) Tj ET" % (font, size, x, y, pdf_string(text))
 
 
 def _qr_path(payload: str, x0: float, y0: float, size: float) -> bytes:
@@ -390,30 +392,3 @@ def _width(text: str, size: float, *, bold: bool) -> float:
         code = ord(base)
         total += table[code - 32] if 32 <= code < 127 else 667
     return total * size / 1000
-
-
-def _pdf_string(text: str) -> bytes:
-    out = bytearray()
-    for ch in text:
-        try:
-            out += ch.encode("cp1252")
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", ch).encode("cp1252", "ignore")
-            out += base or b"?"
-    return bytes(out).replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def _build_pdf(objects: Sequence[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
