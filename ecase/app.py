@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from ecase import api
 from ecase.bootstrap import build_context
@@ -20,6 +21,21 @@ from ecase.web import oversight, pages
 
 csrf = CSRFProtect()
 FORM_OVERHEAD_BYTES = 1024 * 1024
+MAX_ID = 2**63 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` limited to what an id column can hold (64-bit signed)."""
+
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # werkzeug's parameter names
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Flask:
@@ -30,6 +46,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         template_folder="templates",
         static_folder="static",
     )
+    # Ids beyond 64 bits cannot exist; refusing them in routing keeps them from the database.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,

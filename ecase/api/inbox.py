@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ecase.api.cases import UPLOAD_BODY
-from ecase.api.schemas import DocumentSchema, UploadAcceptedSchema
+from ecase.api.schemas import ID_RANGE, DocumentSchema, UploadAcceptedSchema
 from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import current_actor
@@ -37,7 +37,7 @@ class InboxSchema(Schema):
 
 
 class AssignSchema(Schema):
-    case_id = fields.Integer(required=True, strict=True)
+    case_id = fields.Integer(required=True, strict=True, validate=ID_RANGE)
 
 
 @bp.route("/inbox")

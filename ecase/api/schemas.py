@@ -6,6 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+# Ids and numbers beyond 64 bits cannot be stored; refuse them at the door (422).
+ID_RANGE = validate.Range(min=1, max=2**63 - 1)
+
 
 class PersonCreateSchema(Schema):
     family_name = fields.String(required=True, validate=validate.Length(max=200))
@@ -90,7 +93,7 @@ class PersonListSchema(Schema):
 
 
 class CaseCreateSchema(Schema):
-    person_id = fields.Integer(required=True, strict=True)
+    person_id = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     subject = fields.String(required=True, validate=validate.Length(max=500))
     team = fields.String(load_default=None, allow_none=True)
     file_plan = fields.String(load_default=None, allow_none=True)
@@ -164,7 +167,7 @@ class DocumentTextSchema(Schema):
 
 class SearchArgsSchema(Schema):
     q = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    case = fields.Integer(load_default=None, allow_none=True)
+    case = fields.Integer(load_default=None, allow_none=True, validate=ID_RANGE)
     doc_type = fields.String(load_default=None, allow_none=True)
     received_from = fields.Date(load_default=None, allow_none=True)
     received_to = fields.Date(load_default=None, allow_none=True)
@@ -186,15 +189,15 @@ class SearchResultSchema(Schema):
 
 
 class AuditArgsSchema(Schema):
-    case = fields.Integer(load_default=None, allow_none=True)
+    case = fields.Integer(load_default=None, allow_none=True, validate=ID_RANGE)
     user = fields.String(load_default=None, allow_none=True, metadata={"description": "username"})
-    person = fields.Integer(load_default=None, allow_none=True)
+    person = fields.Integer(load_default=None, allow_none=True, validate=ID_RANGE)
     action = fields.String(load_default=None, allow_none=True)
     since = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
     until = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
     flagged = fields.Boolean(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 class AuditEventSchema(Schema):
