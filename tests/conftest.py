@@ -104,6 +104,28 @@ def engine(
 
 
 @pytest.fixture
+def postgres_engine(postgres_database: str) -> Iterator[Engine]:
+    """For PostgreSQL-only tests (triggers, roles); emptied and closed afterwards."""
+    eng = make_engine(postgres_database)
+    try:
+        yield eng
+    finally:
+        truncate_all(eng)
+        eng.dispose()
+
+
+def context_on(settings: Settings, engine: Engine) -> Context:
+    """A service context on a real database, with the in-memory fakes for everything else."""
+    return build_context(
+        settings,
+        engine=engine,
+        blobs=InMemoryBlobStore(),
+        extractor=ScriptedExtractor(),
+        index=InMemorySearchIndex(),
+    )
+
+
+@pytest.fixture
 def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """For tests whose subject is not the database: SQLite only."""
     path = tmp_path / "ecase.sqlite3"

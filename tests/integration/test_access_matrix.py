@@ -55,7 +55,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from werkzeug.test import TestResponse
 
-from ecase.bootstrap import build_context
 from ecase.config import Settings
 from ecase.db import make_engine
 from ecase.models import CaseFile
@@ -70,9 +69,7 @@ from ecase.services import (
     users,
 )
 from ecase.services.context import Context
-from search.memory import InMemorySearchIndex
-from storage.memory import InMemoryBlobStore
-from tests.conftest import TEST_PASSWORD, StaffUser, truncate_all
+from tests.conftest import TEST_PASSWORD, StaffUser, context_on, truncate_all
 from tests.support.fakes import ScriptedExtractor
 from tests.support.files import minimal_pdf
 from tests.support.web import csrf, login
@@ -763,13 +760,7 @@ def test_a_non_owner_application_role_cannot_alter_the_access_log(
     app_url = owner_url.set(username=role, password=password)
     app_engine = make_engine(app_url.render_as_string(hide_password=False))
     try:
-        ctx = build_context(
-            settings,
-            engine=app_engine,
-            blobs=InMemoryBlobStore(),
-            extractor=ScriptedExtractor(),
-            index=InMemorySearchIndex(),
-        )
+        ctx = context_on(settings, app_engine)
         # The application works under the role: it appends events and signs checkpoints.
         users.create_team(ctx, None, "Rollentest")
         assert audit_log.write_checkpoint(ctx)
@@ -797,28 +788,18 @@ def test_a_non_owner_application_role_cannot_alter_the_access_log(
 
 @pytest.mark.postgres
 def test_the_retention_flag_cannot_remove_the_newest_event(
-    postgres_database: str, settings: Settings
+    postgres_engine: Engine, settings: Settings
 ) -> None:
-    engine = make_engine(postgres_database)
-    ctx = build_context(
-        settings,
-        engine=engine,
-        blobs=InMemoryBlobStore(),
-        extractor=ScriptedExtractor(),
-        index=InMemorySearchIndex(),
-    )
-    try:
-        users.create_team(ctx, None, "Aufbewahrung")
-        with engine.connect() as conn, conn.begin() as transaction:
-            conn.execute(text("SET LOCAL ecase.audit_retention = 'on'"))
-            try:
-                deleted = conn.execute(
-                    text("DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)")
-                ).rowcount
-            except DBAPIError:
-                deleted = 0
-            transaction.rollback()
-        assert deleted == 0, "the newest event of the access log was deleted"
-    finally:
-        truncate_all(engine)
-        engine.dispose()
+    engine = postgres_engine
+    ctx = context_on(settings, engine)
+    users.create_team(ctx, None, "Aufbewahrung")
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(text("SET LOCAL ecase.audit_retention = 'on'"))
+        try:
+            deleted = conn.execute(
+                text("DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)")
+            ).rowcount
+        except DBAPIError:
+            deleted = 0
+        transaction.rollback()
+    assert deleted == 0, "the newest event of the access log was deleted"

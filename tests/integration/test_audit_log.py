@@ -14,15 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from ecase.bootstrap import build_context
 from ecase.config import Settings
-from ecase.db import make_engine
 from ecase.services import audit_log, users
 from ecase.services.context import Context
-from search.memory import InMemorySearchIndex
-from storage.memory import InMemoryBlobStore
-from tests.conftest import StaffUser, truncate_all
-from tests.support.fakes import ScriptedExtractor
+from tests.conftest import StaffUser, context_on
 
 
 def _activity(client: FlaskClient, user: StaffUser, n: int = 3) -> None:
@@ -156,29 +151,19 @@ def test_a_wrong_key_cannot_sign(ctx: Context, client: FlaskClient, caseworker: 
 
 @pytest.mark.postgres
 def test_postgres_refuses_update_delete_and_truncate_of_the_log(
-    postgres_database: str, settings: Settings
+    postgres_engine: Engine, settings: Settings
 ) -> None:
-    engine = make_engine(postgres_database)
-    ctx = build_context(
-        settings,
-        engine=engine,
-        blobs=InMemoryBlobStore(),
-        extractor=ScriptedExtractor(),
-        index=InMemorySearchIndex(),
-    )
-    try:
-        users.create_team(ctx, None, "Guarded")
-        for statement in (
-            "UPDATE audit_events SET reason = 'x'",
-            "DELETE FROM audit_events",
-            "TRUNCATE audit_events",
-        ):
-            with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-                conn.execute(text(statement))
-        assert audit_log.verify_chain(ctx).ok
-    finally:
-        truncate_all(engine)
-        engine.dispose()
+    engine = postgres_engine
+    ctx = context_on(settings, engine)
+    users.create_team(ctx, None, "Guarded")
+    for statement in (
+        "UPDATE audit_events SET reason = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert audit_log.verify_chain(ctx).ok
 
 
 def test_every_read_and_denial_is_logged(
