@@ -45,6 +45,16 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When the pipeline finished it: the start page shows what became ready since a visit.
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Page images for the viewer are made after the document is ready, so search does not
+    # wait for them; the reconciler renders what is missing.
+    pages_rendered: Mapped[bool] = mapped_column(default=False)
+    # Posteingang: the scan batch it came from, an earlier document with the same bytes,
+    # and a warning for the clerk (e.g. a separator sheet naming an unknown Aktenzeichen).
+    scan_batch_id: Mapped[int | None] = mapped_column(ForeignKey("scan_batches.id"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    intake_warning: Mapped[str | None] = mapped_column(Text)
 
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.number", cascade="all"
@@ -92,6 +102,12 @@ class DocumentPage(Base):
     source: Mapped[str] = mapped_column(String(20))  # text-layer | ocr
     rotation: Mapped[int] = mapped_column(default=0)
     confidence: Mapped[float | None] = mapped_column()
+    # Screen-resolution image and thumbnail of the page as displayed (blobs), with its size
+    # so the viewer can lay out 300 pages before any image has loaded.
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    thumb_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
 
 
 class DerivedFile(Base):

@@ -41,6 +41,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The login before the current one: "ready since my last visit" on the start page.
+    previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Second factor (TOTP, RFC 6238) and one-time recovery codes, stored as SHA-256 hashes.
     totp_secret: Mapped[str | None] = mapped_column(String(64))

@@ -356,6 +356,7 @@ def _index(ctx: Context, document_id: int) -> None:
             .values(
                 step=STEP_DONE,
                 status=DocumentStatus.READY,
+                ready_at=datetime.now(UTC),
                 status_reason=None,
                 failure_transient=False,
                 lease_until=None,

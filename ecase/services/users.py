@@ -180,6 +180,7 @@ def authenticate_password(
             raise AuthenticationError("Unknown user name or wrong password.")
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
+        user.previous_login_at = user.last_login_at
         user.last_login_at = datetime.now(UTC)
         actor = actor_of(user, client_address)
         audit.record(uow.session, actor, "login", audit.Subject("user", user.id))
