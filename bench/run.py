@@ -1,6 +1,7 @@
 """Run every benchmark in this directory in turn (``make bench``); each prints its own table.
 
-Results go to ``bench/results/*.md``; copy the numbers worth keeping into docs/benchmarks.md.
+Results go to ``bench/results/*.md`` (web.py also writes ``web.json``); copy the numbers
+worth keeping into docs/benchmarks.md.
 Arguments are passed on to every benchmark, except ``--quick``, which only the scripts in
 ``QUICK`` understand.
 """
@@ -12,8 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("ocr.py", "ingest.py", "search.py")
-QUICK = frozenset({"ingest.py"})
+BENCHMARKS = ("ocr.py", "ingest.py", "batch.py", "search.py", "web.py")
+QUICK = frozenset({"ingest.py", "web.py"})
 
 
 def main() -> int:

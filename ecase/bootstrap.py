@@ -16,7 +16,15 @@ from ecase.config import Settings
 from ecase.db import make_engine, make_session_factory, normalise_database_url
 from ecase.domain.reference import ReferenceScheme
 from ecase.services.context import Context, DocumentDispatcher
-from ocr import Extractor, Limits, TesseractExtractor
+from ocr import (
+    BatchSplitter,
+    Extractor,
+    Limits,
+    PageRenderer,
+    PdfiumPageRenderer,
+    SandboxedBatchSplitter,
+    TesseractExtractor,
+)
 from search import SearchIndex
 from search.url import open_search_index
 from storage import BlobStore
@@ -54,11 +62,19 @@ def build_context(
     extractor: Extractor | None = None,
     index: SearchIndex | None = None,
     dispatch_document: DocumentDispatcher | None = None,
+    page_renderer: PageRenderer | None = None,
+    dispatch_page_images: DocumentDispatcher | None = None,
+    batch_splitter: BatchSplitter | None = None,
+    dispatch_batch: DocumentDispatcher | None = None,
 ) -> Context:
     """Wire settings to real adapters; tests pass their own engine or fakes where they must."""
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.database_url)
     extra = {"dispatch_document": dispatch_document} if dispatch_document else {}
+    if dispatch_page_images:
+        extra["dispatch_page_images"] = dispatch_page_images
+    if dispatch_batch:
+        extra["dispatch_batch"] = dispatch_batch
     return Context(
         settings=settings,
         session_factory=make_session_factory(engine),
@@ -66,6 +82,8 @@ def build_context(
         scheme=ReferenceScheme(settings.reference_format),
         extractor=extractor or build_extractor(settings),
         index=index or build_search_index(settings),
+        page_renderer=page_renderer or PdfiumPageRenderer(limits=Limits()),
+        batch_splitter=batch_splitter or SandboxedBatchSplitter(limits=Limits()),
         **extra,
     )
 

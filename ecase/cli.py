@@ -199,6 +199,58 @@ def reconcile(no_retry_failed: bool) -> None:
     queue = Queue(_settings())
     ids = pipeline.reconcile(queue.context(), include_transient_failures=not no_retry_failed)
     out.print(f"re-enqueued {len(ids)} documents")
+    from ecase.services import scanning  # noqa: PLC0415  # loads the batch splitter's port
+
+    batches = scanning.reconcile_batches(queue.context())
+    out.print(f"re-enqueued {len(batches)} scan batches")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Take what is ready now, then exit.")
+@click.option(
+    "--settle",
+    type=click.FloatRange(0, 600),
+    default=2.0,
+    show_default=True,
+    help="Seconds a file must stay unchanged before it is taken.",
+)
+def hotfolder(once: bool, settle: float) -> None:
+    """Take scanned batches from the hot folder (ECASE_INBOX_DIR) into the Posteingang.
+
+    The worker watches the folder by itself; this command is for a dedicated intake node
+    (without --once) and for operations and tests (--once). Splitting runs in the worker.
+    """
+    from ecase.jobs import Queue  # noqa: PLC0415  # batches are split by the worker queue
+    from ecase.services import hotfolder as hot  # noqa: PLC0415  # only this command watches
+
+    settings = _settings()
+    _require_current_schema(settings)
+    queue = Queue(settings)
+    ctx = queue.context()
+    if once:
+        taken = _run(lambda: hot.process_once(ctx, settle_seconds=settle))
+        for item in taken:
+            where = (
+                f"batch {item.batch_id}"
+                if item.batch_id
+                else item.reason
+                if item.reason == hot.RETRY
+                else f"rejected: {item.reason}"
+            )
+            click.echo(f"{item.profile + '/' if item.profile else ''}{item.name}\t{where}")
+        click.echo(
+            f"{sum(1 for t in taken if t.batch_id)} batch(es) taken from {settings.inbox_path}"
+        )
+        return
+    import threading  # noqa: PLC0415  # only the long-running watcher needs it
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+    click.echo(f"watching {settings.inbox_path} (Ctrl+C to stop)")
+    try:
+        hot.HotFolder.for_context(ctx).run(stop, interval=max(settle, 0.5))
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @main.group()

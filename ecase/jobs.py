@@ -17,7 +17,7 @@ from huey.exceptions import RetryTask
 
 from ecase.bootstrap import build_context
 from ecase.config import Settings
-from ecase.services import audit_log, pipeline, sessions
+from ecase.services import audit_log, hotfolder, page_images, pipeline, scanning, sessions
 from ecase.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,23 @@ class Queue:
         self.settings = settings
         self.huey = make_huey(settings.queue_url)
         self._context_factory = context_factory or (
-            lambda: build_context(settings, dispatch_document=self.dispatch)
+            lambda: build_context(
+                settings,
+                dispatch_document=self.dispatch,
+                dispatch_page_images=self.dispatch_page_images,
+                dispatch_batch=self.dispatch_batch,
+            )
         )
         self._context: Context | None = None
         self._lock = threading.Lock()
         self._process = self.huey.task(retries=pipeline.MAX_ATTEMPTS + 2, name="process_document")(
             self._process_document
+        )
+        self._split = self.huey.task(retries=pipeline.MAX_ATTEMPTS + 2, name="split_batch")(
+            self._split_batch
+        )
+        self._render = self.huey.task(retries=3, name="render_page_images")(
+            self._render_page_images
         )
         self._reconcile = self.huey.periodic_task(crontab(minute="*/5"), name="reconcile")(
             self._reconcile_task
@@ -74,6 +85,26 @@ class Queue:
         """Enqueue processing of one document (called after the upload committed)."""
         self._process(document_id)
 
+    def dispatch_batch(self, batch_id: int) -> None:
+        """Enqueue splitting of one scan batch (called after its intake committed)."""
+        self._split(batch_id)
+
+    def _split_batch(self, batch_id: int) -> None:
+        outcome = scanning.split_batch(self.context(), batch_id)
+        log.info("scan batch %s: %s", batch_id, outcome.status)
+        if outcome.retry_in is not None:
+            raise RetryTask(delay=outcome.retry_in)
+
+    def dispatch_page_images(self, document_id: int) -> None:
+        """Enqueue rendering the viewer's page images of a document that became ready."""
+        self._render(document_id)
+
+    def _render_page_images(self, document_id: int) -> None:
+        outcome = page_images.render_document_pages(self.context(), document_id)
+        log.info("document %s page images: %s", document_id, outcome.status)
+        if outcome.status == "retry":
+            raise RetryTask(delay=60)
+
     def _process_document(self, document_id: int) -> None:
         outcome = pipeline.process_document(self.context(), document_id)
         log.info("document %s: %s", document_id, outcome.status)
@@ -84,6 +115,12 @@ class Queue:
         ids = pipeline.reconcile(self.context())
         if ids:
             log.info("reconciler re-enqueued %s documents", len(ids))
+        batches = scanning.reconcile_batches(self.context())
+        if batches:
+            log.info("reconciler re-enqueued %s scan batches", len(batches))
+        unrendered = page_images.reconcile_page_images(self.context())
+        if unrendered:
+            log.info("reconciler re-enqueued page images of %s documents", len(unrendered))
 
     def _audit_checkpoint_task(self) -> None:
         audit_log.write_checkpoint(self.context())
@@ -103,7 +140,15 @@ def run_worker(settings: Settings, workers: int = 1) -> None:
     ids = pipeline.reconcile(queue.context())
     if ids:
         log.info("worker start: re-enqueued %s unfinished documents", len(ids))
+    scanning.reconcile_batches(queue.context())
+    # The hot folder is polled by a thread of every worker process; claiming by rename
+    # makes several workers on one (shared) folder safe.
+    stop_watching = threading.Event()
+    hotfolder.start_watcher(queue.context(), stop_watching)
     consumer = queue.huey.create_consumer(
         workers=max(workers, 1), worker_type="thread", periodic=True
     )
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        stop_watching.set()

@@ -4,6 +4,13 @@ A leaf package: it never imports ``ecase``, Flask, SQLAlchemy, ``storage`` or ``
 Importing it loads no PDF or image library; those run only in the sandboxed child.
 """
 
+from .batches import (
+    BatchDocument,
+    BatchSplit,
+    BatchSplitter,
+    PageReport,
+    SandboxedBatchSplitter,
+)
 from .errors import (
     CorruptDocumentError,
     EncryptedDocumentError,
@@ -13,8 +20,17 @@ from .errors import (
     UnsupportedMediaTypeError,
 )
 from .fake import FakeExtractor
+from .fake_batches import FakeBatchSplitter
 from .media import SUPPORTED_MEDIA_TYPES, detect_media_type
 from .model import ExtractionResult, Extractor, Limits, PageSource, PageText, Word
+from .render import (
+    FakePageRenderer,
+    PageRenderer,
+    PdfiumPageRenderer,
+    RenderedDocument,
+    RenderedPage,
+)
+from .report_pdf import ReportSection, render_report_pdf
 from .sandbox import extract_in_sandbox
 from .separators import (
     PlannedDocument,
@@ -30,18 +46,30 @@ from .tesseract import TesseractExtractor
 
 __all__ = [
     "SUPPORTED_MEDIA_TYPES",
+    "BatchDocument",
+    "BatchSplit",
+    "BatchSplitter",
     "CorruptDocumentError",
     "EncryptedDocumentError",
     "ExtractionError",
     "ExtractionResult",
     "Extractor",
+    "FakeBatchSplitter",
     "FakeExtractor",
+    "FakePageRenderer",
     "Limits",
     "OcrEngineError",
+    "PageRenderer",
+    "PageReport",
     "PageSource",
     "PageText",
+    "PdfiumPageRenderer",
     "PlannedDocument",
+    "RenderedDocument",
+    "RenderedPage",
+    "ReportSection",
     "ResourceLimitError",
+    "SandboxedBatchSplitter",
     "Separator",
     "SeparatorKind",
     "SheetSpec",
@@ -52,6 +80,7 @@ __all__ = [
     "detect_separator",
     "extract_in_sandbox",
     "parse_payload",
+    "render_report_pdf",
     "render_sheet_pdf",
     "split_pages",
 ]

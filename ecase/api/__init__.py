@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from ecase.api import audit, break_glass, cases, documents, health, inbox, persons, search
+from ecase.api import (
+    audit,
+    break_glass,
+    cases,
+    document_edits,
+    documents,
+    health,
+    inbox,
+    persons,
+    scan_batches,
+    search,
+)
 
 
 class EcaseApi(Api):  # type: ignore[misc]  # flask-smorest ships no type information
@@ -39,3 +50,5 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     for module in (persons, cases, documents, inbox, search, break_glass, audit, health):
         api.register_blueprint(module.bp)
+    api.register_blueprint(document_edits.bp)
+    api.register_blueprint(scan_batches.bp)

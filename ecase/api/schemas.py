@@ -136,6 +136,37 @@ class CaseSchema(Schema):
     documents = fields.List(fields.Nested(DocumentSchema))
 
 
+class CasePatchSchema(Schema):
+    subject = fields.String(validate=validate.Length(min=1, max=500))
+    assignee = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=64),
+        metadata={"description": "user name of a member of the file's team; null or '' removes"},
+    )
+
+
+class DocumentPatchSchema(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=300))
+    doc_type = fields.String(validate=validate.Length(max=60))
+    received_on = fields.Date()
+
+
+class NoteCreateSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class NoteSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    author = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class NoteListSchema(Schema):
+    notes = fields.List(fields.Nested(NoteSchema), metadata={"description": "newest first"})
+
+
 class UploadAcceptedSchema(Schema):
     id = fields.Integer()
     status = fields.String()
@@ -265,3 +296,82 @@ class FindingSchema(Schema):
 
 class FindingListSchema(Schema):
     findings = fields.List(fields.Nested(FindingSchema))
+
+
+class PageImageSchema(Schema):
+    """One page of a document as the viewer shows it (documents/{id}/pages)."""
+
+    number = fields.Integer()
+    width = fields.Integer(
+        allow_none=True, metadata={"description": "pixels of the page image; null until rendered"}
+    )
+    height = fields.Integer(allow_none=True)
+    image_url = fields.String(
+        allow_none=True, metadata={"description": "WebP, ~1200 px wide; null until rendered"}
+    )
+    thumb_url = fields.String(allow_none=True, metadata={"description": "WebP, 180 px wide"})
+    text_source = fields.String(metadata={"description": "ocr | text-layer"})
+
+
+class SplitLogEntrySchema(Schema):
+    """The decision for one page of a scan batch."""
+
+    page = fields.Integer()
+    kind = fields.String(metadata={"description": "separator | page"})
+    payload = fields.String(metadata={"description": "the separator's QR text, else empty"})
+    reference = fields.String(allow_none=True)
+    document = fields.Integer(allow_none=True, metadata={"description": "1-based, in the batch"})
+    document_id = fields.Integer(allow_none=True)
+    note = fields.String()
+
+
+class BatchDocumentSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    reference = fields.String(allow_none=True)
+    pages = fields.List(fields.Integer(), metadata={"description": "page numbers in the batch"})
+    sha256 = fields.String()
+    duplicate_of_id = fields.Integer(allow_none=True)
+    intake_warning = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class ScanBatchSchema(Schema):
+    """A scan batch and its protocol (BSI TR-RESISCAN)."""
+
+    id = fields.Integer()
+    channel = fields.String(metadata={"description": "hotfolder | upload"})
+    profile = fields.String()
+    resolution_dpi = fields.Integer(allow_none=True)
+    colour_mode = fields.String()
+    source_filename = fields.String()
+    source_sha256 = fields.String()
+    source_size = fields.Integer()
+    media_type = fields.String()
+    page_count = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"description": "received | splitting | done | failed"})
+    status_reason = fields.String(allow_none=True)
+    scanned_by = fields.String(allow_none=True)
+    received_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    duplicate_of_id = fields.Integer(allow_none=True)
+    quality_check = fields.String(allow_none=True, metadata={"description": "sampled | complete"})
+    quality_checked_by = fields.String(allow_none=True)
+    quality_checked_at = fields.DateTime(allow_none=True)
+    quality_note = fields.String()
+    split_log = fields.List(fields.Nested(SplitLogEntrySchema))
+    documents = fields.List(fields.Nested(BatchDocumentSchema))
+
+
+class ScanBatchListSchema(Schema):
+    batches = fields.List(fields.Nested(ScanBatchSchema))
+
+
+class ScanBatchArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class QualityCheckSchema(Schema):
+    mode = fields.String(required=True, validate=validate.OneOf(["sampled", "complete"]))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))

@@ -103,3 +103,29 @@ def readable_cases(actor: Actor) -> CaseScope:
 def can_use_inbox(actor: Actor) -> bool:
     """The Posteingang (unfiled documents) is the clerks' desk; supervisors oversee it."""
     return actor.role in {Role.CLERK, Role.SUPERVISOR}
+
+
+def can_read_notes(actor: Actor, case: CaseFacts) -> bool:
+    """Aktenvermerke record the caseworkers' reasoning; clerks file mail and do not need it."""
+    return actor.role in {Role.CASEWORKER, Role.SUPERVISOR} and can_read_case(actor, case)
+
+
+def can_write_notes(actor: Actor, case: CaseFacts) -> bool:
+    """Notes are part of the file: only who works it normally adds them (break-glass reads)."""
+    return actor.role in {Role.CASEWORKER, Role.SUPERVISOR} and can_read_case_normally(actor, case)
+
+
+def can_edit_case_metadata(actor: Actor, case: CaseFacts) -> bool:
+    """Subject, assignee and document metadata of an open file: those who work it, not clerks."""
+    return case.status is CaseStatus.OPEN and can_write_notes(actor, case)
+
+
+def can_scan(actor: Actor) -> bool:
+    """Scanning batches and confirming their quality check is the clerks' work."""
+    return actor.role is Role.CLERK
+
+
+def can_read_scan_protocol(actor: Actor) -> bool:
+    """The scan protocol is metadata (hashes, pages, Aktenzeichen), no document content:
+    clerks keep it, supervisors oversee the desk, auditors check the process."""
+    return actor.role in {Role.CLERK, Role.SUPERVISOR, Role.AUDITOR}

@@ -289,6 +289,13 @@ CSV_FIELDS = (
 )
 
 
+def spreadsheet_cell(text_value: str) -> str:
+    """Defuse formula injection: an exported cell must never execute when opened."""
+    if text_value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + text_value
+    return text_value
+
+
 def export_csv(ctx: Context, actor: Actor, query: AuditFilter) -> str:
     events = list_events(ctx, actor, query)
     with ctx.uow() as uow:
@@ -314,10 +321,7 @@ def export_csv(ctx: Context, actor: Actor, query: AuditFilter) -> str:
                 if value is None
                 else str(value)
             )
-            # Spreadsheet formula injection: a log row must never execute when opened.
-            if text_value[:1] in {"=", "+", "-", "@"}:
-                text_value = "'" + text_value
-            row.append(text_value)
+            row.append(spreadsheet_cell(text_value))
         writer.writerow(row)
     return out.getvalue()
 

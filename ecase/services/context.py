@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecase.config import Settings
 from ecase.domain.reference import ReferenceScheme
 from ecase.services.uow import UnitOfWork
-from ocr import Extractor
+from ocr import BatchSplitter, Extractor, PageRenderer, SandboxedBatchSplitter
 from search import SearchIndex
 from storage import BlobStore
 
@@ -32,6 +32,14 @@ class Context:
     # Called after commit with a document id whose processing should start; the database
     # row stays the record of what must happen, so a lost call is repaired by the reconciler.
     dispatch_document: DocumentDispatcher = field(default=_nothing_to_dispatch)
+    # Page images for the viewer (services/page_images.py); None where a tool renders none.
+    page_renderer: PageRenderer | None = None
+    # Called after a document became ready, to render its page images off the request path.
+    dispatch_page_images: DocumentDispatcher = field(default=_nothing_to_dispatch)
+    # Posteingang: splits scanned batches at separator sheets (sandboxed), and is called
+    # after commit with a scan batch id whose splitting should start.
+    batch_splitter: BatchSplitter = field(default_factory=SandboxedBatchSplitter)
+    dispatch_batch: DocumentDispatcher = field(default=_nothing_to_dispatch)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

@@ -30,6 +30,7 @@ from ecase.services import audit
 from ecase.services.access import ReadFlags, deny, read_flags
 from ecase.services.cases import facts
 from ecase.services.context import Context
+from ecase.services.pipeline import STEP_DONE, STEP_INDEX
 from ecase.services.streams import PrefixedReader, read_head
 from ecase.services.views import ContentView, DocumentView, PageTextView
 
@@ -86,6 +87,40 @@ def _store_original(ctx: Context, stream: IO[bytes]) -> tuple[storage.BlobInfo, 
     return blob, media_type
 
 
+def new_document(
+    *,
+    case_id: int | None,
+    title: str,
+    doc_type: str,
+    received_on: date | None,
+    source: DocumentSource,
+    created_by_id: int | None,
+    blob: storage.BlobInfo,
+    media_type: str,
+    filename: str,
+) -> Document:
+    """A new document row with its first version over a stored blob (uploads and scans)."""
+    return Document(
+        case_id=case_id,
+        title=title,
+        doc_type=doc_type,
+        received_on=received_on or datetime.now(UTC).date(),
+        source=source,
+        status=DocumentStatus.RECEIVED,
+        created_by_id=created_by_id,
+        versions=[
+            DocumentVersion(
+                number=1,
+                sha256=blob.sha256,
+                size=blob.size,
+                media_type=media_type,
+                original_filename=filename[:255],
+                created_by_id=created_by_id,
+            )
+        ],
+    )
+
+
 def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload) -> DocumentView:
     """Store the bytes first, then the rows; a failure in between removes the new blob again."""
     title = _title_for(upload)
@@ -126,24 +161,16 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
                     raise NotFoundError("Not found.")
                 if case.status is not CaseStatus.OPEN:
                     raise ConflictError("The case file is closed; documents cannot be added.")
-            document = Document(
+            document = new_document(
                 case_id=case_id,
                 title=title,
                 doc_type=doc_type,
-                received_on=upload.received_on or datetime.now(UTC).date(),
+                received_on=upload.received_on,
                 source=upload.source,
-                status=DocumentStatus.RECEIVED,
                 created_by_id=actor.user_id,
-                versions=[
-                    DocumentVersion(
-                        number=1,
-                        sha256=blob.sha256,
-                        size=blob.size,
-                        media_type=media_type,
-                        original_filename=upload.filename[:255],
-                        created_by_id=actor.user_id,
-                    )
-                ],
+                blob=blob,
+                media_type=media_type,
+                filename=upload.filename,
             )
             session.add(document)
             session.flush()
@@ -261,3 +288,77 @@ def get_text(
         view = DocumentView.of(document)
         uow.commit()
     return view, views
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChanges:
+    """A partial update of a document's metadata: ``None`` leaves a field as it is."""
+
+    title: str | None = None
+    doc_type: str | None = None
+    received_on: date | None = None
+
+
+# The earliest receipt date accepted: older paper files are taken over, but not from before.
+EARLIEST_RECEIPT = date(1950, 1, 1)
+
+
+def _checked_changes(changes: DocumentChanges) -> DocumentChanges:
+    title = None
+    if changes.title is not None:
+        title = " ".join(changes.title.split())
+        if not title:
+            raise InvalidInputError("A document needs a title.", field="title")
+        if len(title) > MAX_TITLE:
+            raise InvalidInputError("The title is too long (300 characters).", field="title")
+    doc_type = None
+    if changes.doc_type is not None:
+        doc_type = " ".join(changes.doc_type.split())
+        if len(doc_type) > MAX_DOC_TYPE:
+            raise InvalidInputError(
+                "The document type is too long (60 characters).", field="doc_type"
+            )
+    received = changes.received_on
+    if received is not None and received > datetime.now(UTC).date():
+        raise InvalidInputError("The date of receipt lies in the future.", field="received_on")
+    if received is not None and received < EARLIEST_RECEIPT:
+        raise InvalidInputError("The date of receipt is before 1950.", field="received_on")
+    return DocumentChanges(title, doc_type, received)
+
+
+def update_document(
+    ctx: Context, actor: Actor, document_id: int, changes: DocumentChanges
+) -> DocumentView:
+    """Correct title, type or date of receipt; the index learns them after the commit."""
+    clean = _checked_changes(changes)
+    with ctx.uow() as uow:
+        session = uow.session
+        document, case, _flags = _load_readable(session, actor, document_id)
+        subject = _subject(document, case)
+        if case is None:
+            allowed = policy.can_use_inbox(actor)
+        else:
+            case_facts = facts(session, actor, case)
+            allowed = policy.can_edit_case_metadata(actor, case_facts)
+            if not allowed and policy.can_write_notes(actor, case_facts):
+                raise ConflictError("The case file is closed (zdA); it cannot be changed.")
+        if not allowed:
+            deny(uow, actor, "document.update", subject)
+        changed = [
+            name
+            for name in ("title", "doc_type", "received_on")
+            if (value := getattr(clean, name)) is not None and value != getattr(document, name)
+        ]
+        for name in changed:
+            setattr(document, name, getattr(clean, name))
+        if changed and document.step == STEP_DONE:
+            # Title, type and date are indexed fields: the index step runs again.
+            document.step = STEP_INDEX
+            document.status = DocumentStatus.PROCESSING
+            uow.after_commit(lambda: ctx.dispatch_document(document.id))
+        session.flush()
+        if changed:
+            audit.record(session, actor, "document.update", subject, reason=", ".join(changed))
+        view = DocumentView.of(document)
+        uow.commit()
+    return view
