@@ -17,7 +17,9 @@ def _headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if not request.path.startswith("/static/"):
+    # Immutable, content-addressed page images (web/viewer.py) may stay in the browser's
+    # private cache; everything else with personal data must not be stored.
+    if not request.path.startswith("/static/") and not response.cache_control.immutable:
         headers["Cache-Control"] = "no-store"
     return response
 

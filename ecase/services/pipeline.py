@@ -105,6 +105,10 @@ def process_document(ctx: Context, document_id: int) -> Outcome:
         log.exception("document %s: unexpected error in the pipeline", document_id)
         _fail(ctx, document_id, INTERNAL_ERROR, transient=False)
         return Outcome(document_id, DocumentStatus.FAILED.value)
+    try:  # page images come after: search and text do not wait for them
+        ctx.dispatch_page_images(document_id)
+    except Exception:  # the reconciler renders what was not enqueued
+        log.warning("document %s: could not enqueue page images", document_id, exc_info=True)
     return Outcome(document_id, DocumentStatus.READY.value)
 
 
@@ -320,7 +324,11 @@ def iter_index_entries(
             ids = list(
                 uow.session.execute(
                     select(Document.id)
-                    .where(Document.id > last, Document.step == STEP_DONE)
+                    .where(
+                        Document.id > last,
+                        Document.step == STEP_DONE,
+                        Document.superseded_by_id.is_(None),
+                    )
                     .order_by(Document.id)
                     .limit(batch)
                 ).scalars()
@@ -338,7 +346,11 @@ def count_indexable(ctx: Context, *, after: int | None = None) -> int:
             uow.session.execute(
                 select(func.count())
                 .select_from(Document)
-                .where(Document.step == STEP_DONE, Document.id > (after or 0))
+                .where(
+                    Document.step == STEP_DONE,
+                    Document.id > (after or 0),
+                    Document.superseded_by_id.is_(None),
+                )
             ).scalar_one()
         )
 
