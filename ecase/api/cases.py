@@ -8,12 +8,20 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ecase.api.schemas import CaseCreateSchema, CaseSchema, UploadAcceptedSchema
+from ecase.api.schemas import (
+    CaseCreateSchema,
+    CasePatchSchema,
+    CaseSchema,
+    NoteCreateSchema,
+    NoteListSchema,
+    NoteSchema,
+    UploadAcceptedSchema,
+)
 from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import bearer_token, current_actor
 from ecase.http.context import service_context
-from ecase.services import cases, documents
+from ecase.services import cases, documents, notes
 from ecase.services.views import CaseView, DocumentView
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case files (Akten)")
@@ -51,6 +59,32 @@ class CaseItem(MethodView):
     def get(self, case_id: int) -> CaseView:
         """A case file with its documents."""
         return cases.get_case(service_context(), current_actor(), case_id)
+
+    @bp.arguments(CasePatchSchema)
+    @bp.response(200, CaseSchema)
+    def patch(self, data: dict[str, Any], case_id: int) -> CaseView:
+        """Change the subject or the assignee (a member of the file's team)."""
+        if not data:
+            raise InvalidInputError("Nothing to change: give subject or assignee.")
+        changes = cases.CaseChanges(
+            subject=data.get("subject"),
+            assignee=(data["assignee"] or "") if "assignee" in data else None,
+        )
+        return cases.update_case(service_context(), current_actor(), case_id, changes)
+
+
+@bp.route("/<int:case_id>/notes")
+class CaseNotes(MethodView):
+    @bp.response(200, NoteListSchema)
+    def get(self, case_id: int) -> dict[str, object]:
+        """The file's notes (Aktenvermerke), newest first."""
+        return {"notes": notes.list_notes(service_context(), current_actor(), case_id)}
+
+    @bp.arguments(NoteCreateSchema)
+    @bp.response(201, NoteSchema)
+    def post(self, data: dict[str, Any], case_id: int) -> notes.NoteView:
+        """Add a note; notes are never changed or deleted."""
+        return notes.add_note(service_context(), current_actor(), case_id, data["body"])
 
 
 @bp.route("/<int:case_id>/documents")

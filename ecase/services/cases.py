@@ -232,3 +232,85 @@ def list_cases(ctx: Context, actor: Actor, limit: int = 50) -> list[CaseView]:
         views = [CaseView.of(c) for c in cases]
         uow.commit()
     return views
+
+
+@dataclass(frozen=True, slots=True)
+class CaseChanges:
+    """A partial update: ``None`` leaves a field as it is; ``assignee=""`` removes the assignee."""
+
+    subject: str | None = None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
+def assignable_members(session: Session, team_id: int | None) -> list[MemberView]:
+    """Who a file of this team may be assigned to: its active members who read case files."""
+    if team_id is None:
+        return []
+    users = session.execute(
+        select(User)
+        .join(User.teams)
+        .where(
+            Team.id == team_id,
+            User.active,
+            User.role.in_([Role.CLERK, Role.CASEWORKER, Role.SUPERVISOR]),
+        )
+        .order_by(User.username)
+    ).scalars()
+    return [MemberView(u.id, u.username, u.display_name or u.username, str(u.role)) for u in users]
+
+
+def _clean_subject(subject: str) -> str:
+    text = " ".join(subject.split())
+    if not text:
+        raise InvalidInputError("A case file needs a subject.", field="subject")
+    if len(text) > MAX_SUBJECT:
+        raise InvalidInputError("The subject is too long (500 characters).", field="subject")
+    return text
+
+
+def update_case(ctx: Context, actor: Actor, case_id: int, changes: CaseChanges) -> CaseView:
+    """Change subject and assignee; the assignee must work in the file's team."""
+    subject_text = _clean_subject(changes.subject) if changes.subject is not None else None
+    with ctx.uow() as uow:
+        session = uow.session
+        case = load_case(session, case_id)
+        if case is None:
+            raise NotFoundError("Not found.")
+        subject = audit.Subject("case", case.id, case.id, case.person_id)
+        case_facts = facts(session, actor, case)
+        if not policy.can_edit_case_metadata(actor, case_facts):
+            if policy.can_write_notes(actor, case_facts):
+                raise ConflictError("The case file is closed (zdA); it cannot be changed.")
+            deny(uow, actor, "case.update", subject)
+        changed = []
+        if subject_text is not None and subject_text != case.subject:
+            case.subject = subject_text
+            changed.append("subject")
+        if changes.assignee is not None:
+            wanted = changes.assignee.strip()
+            if not wanted:
+                assignee_id = None
+            else:
+                members = {m.username: m.id for m in assignable_members(session, case.team_id)}
+                if wanted not in members:
+                    raise InvalidInputError(
+                        f"'{wanted}' does not work in the file's team.", field="assignee"
+                    )
+                assignee_id = members[wanted]
+            if assignee_id != case.assignee_id:
+                case.assignee_id = assignee_id
+                changed.append("assignee")
+        session.flush()
+        if changed:
+            audit.record(session, actor, "case.update", subject, reason=", ".join(changed))
+        view = CaseView.of(case)
+        uow.commit()
+    return view
