@@ -55,6 +55,9 @@ class Document(Base):
     scan_batch_id: Mapped[int | None] = mapped_column(ForeignKey("scan_batches.id"), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     intake_warning: Mapped[str | None] = mapped_column(Text)
+    # Merged into another inbox document (its pages now live there as a new version): such a
+    # document leaves the Posteingang but stays on record with its own original.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
 
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.number", cascade="all"

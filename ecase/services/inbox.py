@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ecase.domain import names, policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import CaseStatus, DocumentStatus
-from ecase.domain.errors import ConflictError, NotFoundError
+from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.models import CaseFile, Document, DocumentPage, Person
 from ecase.services import audit
 from ecase.services.access import deny
@@ -27,6 +27,7 @@ from ecase.services.views import DocumentView
 
 MAX_INBOX = 200
 MAX_SUGGESTIONS = 5
+MAX_REFERENCE = 60
 DATE_RE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 AZR_RE = re.compile(r"\b\d{9,12}\b")
 
@@ -40,9 +41,24 @@ class Suggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class InboxPage:
+    """A page as the inbox lays it out: its thumbnail may not be rendered yet."""
+
+    number: int
+    has_thumb: bool
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class InboxItem:
     document: DocumentView
     suggestions: tuple[Suggestion, ...]
+    text: str = ""
+    pages: tuple[InboxPage, ...] = ()
+    intake_warning: str | None = None
+    duplicate_of_id: int | None = None
+    scan_batch_id: int | None = None
 
 
 def _text(session: Session, document: Document) -> str:
@@ -103,6 +119,44 @@ def suggest(ctx: Context, session: Session, text: str) -> list[Suggestion]:
     return sorted(found.values(), key=lambda s: (-s.weight, s.reference))[:MAX_SUGGESTIONS]
 
 
+def _pages(session: Session, document: Document) -> tuple[InboxPage, ...]:
+    rows = session.execute(
+        select(
+            DocumentPage.number, DocumentPage.thumb_sha256, DocumentPage.width, DocumentPage.height
+        )
+        .where(DocumentPage.version_id == document.current_version.id)
+        .order_by(DocumentPage.number)
+    )
+    return tuple(InboxPage(n, thumb is not None, w, h) for n, thumb, w, h in rows)
+
+
+def _item(ctx: Context, session: Session, document: Document) -> InboxItem:
+    text = _text(session, document)
+    return InboxItem(
+        DocumentView.of(document),
+        tuple(suggest(ctx, session, text)),
+        text=text,
+        pages=_pages(session, document),
+        intake_warning=document.intake_warning,
+        duplicate_of_id=document.duplicate_of_id,
+        scan_batch_id=document.scan_batch_id,
+    )
+
+
+def count_inbox(ctx: Context, actor: Actor) -> int:
+    """How many documents wait to be filed (for the navigation); names nothing, so not logged."""
+    if not policy.can_use_inbox(actor):
+        return 0
+    with ctx.uow() as uow:
+        return int(
+            uow.session.execute(
+                select(func.count())
+                .select_from(Document)
+                .where(Document.case_id.is_(None), Document.superseded_by_id.is_(None))
+            ).scalar_one()
+        )
+
+
 def list_inbox(ctx: Context, actor: Actor) -> list[InboxItem]:
     with ctx.uow() as uow:
         session = uow.session
@@ -111,16 +165,13 @@ def list_inbox(ctx: Context, actor: Actor) -> list[InboxItem]:
         documents = list(
             session.execute(
                 select(Document)
-                .where(Document.case_id.is_(None))
+                .where(Document.case_id.is_(None), Document.superseded_by_id.is_(None))
                 .options(selectinload(Document.versions))
                 .order_by(Document.created_at, Document.id)
                 .limit(MAX_INBOX)
             ).scalars()
         )
-        items = [
-            InboxItem(DocumentView.of(d), tuple(suggest(ctx, session, _text(session, d))))
-            for d in documents
-        ]
+        items = [_item(ctx, session, d) for d in documents]
         audit.record(
             session, actor, "inbox.view", audit.Subject("inbox"), reason=f"{len(items)} documents"
         )
@@ -144,6 +195,11 @@ def assign_document(ctx: Context, actor: Actor, document_id: int, case_id: int) 
             deny(uow, actor, "document.assign", subject)
         if document.case_id is not None:
             raise ConflictError("The document is already filed.")
+        if document.superseded_by_id is not None:
+            raise ConflictError(
+                f"The document was merged into document {document.superseded_by_id}; "
+                "please file that one."
+            )
         case = session.get(CaseFile, case_id)
         if case is None:
             raise NotFoundError("There is no such case file.", field="case_id")
@@ -170,3 +226,30 @@ def assign_document(ctx: Context, actor: Actor, document_id: int, case_id: int) 
         uow.after_commit(lambda: ctx.dispatch_document(document.id))
         uow.commit()
     return view
+
+
+def assign_by_reference(
+    ctx: Context, actor: Actor, document_id: int, reference: str
+) -> DocumentView:
+    """File into the case file a clerk typed by its Aktenzeichen (any common spelling)."""
+    with ctx.uow() as uow:
+        if not policy.can_use_inbox(actor):
+            deny(uow, actor, "document.assign", audit.Subject("document", document_id))
+        if not reference.strip() or len(reference) > MAX_REFERENCE:
+            raise InvalidInputError("Please type an Aktenzeichen.", field="reference")
+        normalised = ctx.scheme.normalise(reference)
+        case_id = uow.session.execute(
+            select(CaseFile.id).where(CaseFile.reference == normalised)
+        ).scalar()
+    if case_id is None:
+        raise NotFoundError(
+            f"There is no case file with Aktenzeichen {normalised}.", field="reference"
+        )
+    return assign_document(ctx, actor, document_id, case_id)
+
+
+def require_scan_desk(ctx: Context, actor: Actor) -> None:
+    """Refuse (404, logged) the upload page to those who may not scan, before it is shown."""
+    if not policy.can_scan(actor):
+        with ctx.uow() as uow:
+            deny(uow, actor, "scan.ingest", audit.Subject("scan_batch"))

@@ -20,7 +20,7 @@ from ecase.services import audit
 from ecase.services.access import deny
 from ecase.services.cases import facts, load_case
 from ecase.services.context import Context
-from ocr import SheetSpec
+from ocr import SheetSpec, render_sheet_pdf
 from ocr.separators import SEPARATOR_PAYLOAD, case_payload
 
 #: More sheets than this in one call is a typo, not a morning's batch.
@@ -86,3 +86,23 @@ def _generic_sheet() -> SheetSpec:
     return SheetSpec(
         payload=SEPARATOR_PAYLOAD, title="TRENNBLATT", lines=(GENERIC_HINT, INSTRUCTION)
     )
+
+
+def sheets_pdf(ctx: Context, actor: Actor, case_id: int | None, count: int = 1) -> bytes:
+    """``count`` printable sheets naming the case file ``case_id``, or generic ones (web button).
+
+    A file the caller may not file into answers ``NotFoundError`` like a missing one.
+    """
+    if not 1 <= count <= MAX_SHEETS:
+        raise InvalidInputError(f"Between 1 and {MAX_SHEETS} sheets, please.", field="count")
+    if case_id is None:
+        if not (policy.can_use_inbox(actor) or policy.can_create_case(actor)):
+            raise NotFoundError("Not found.")
+        return render_sheet_pdf(sheet_specs(ctx, actor, [], blank=count))
+    with ctx.uow() as uow:
+        reference = uow.session.execute(
+            select(CaseFile.reference).where(CaseFile.id == case_id)
+        ).scalar()
+    if reference is None:
+        raise NotFoundError("Not found.")
+    return render_sheet_pdf(sheet_specs(ctx, actor, [reference] * count))

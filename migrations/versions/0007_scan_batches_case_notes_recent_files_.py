@@ -121,6 +121,15 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_recent_case_views_viewed_at"), ["viewed_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_recent_case_views_user_id_viewed_at", ["user_id", "viewed_at"], unique=False
+        )
+    with op.batch_alter_table("case_files", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_case_files_team_id_status_updated_at",
+            ["team_id", "status", "updated_at"],
+            unique=False,
+        )
 
     with op.batch_alter_table("document_pages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("image_sha256", sa.String(length=64), nullable=True))
@@ -139,6 +148,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("scan_batch_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("duplicate_of_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("intake_warning", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("superseded_by_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_documents_ready_at"), ["ready_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_documents_scan_batch_id"), ["scan_batch_id"], unique=False
@@ -153,6 +163,12 @@ def upgrade() -> None:
             batch_op.f("fk_documents_scan_batch_id_scan_batches"),
             "scan_batches",
             ["scan_batch_id"],
+            ["id"],
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_documents_superseded_by_id_documents"),
+            "documents",
+            ["superseded_by_id"],
             ["id"],
         )
 
@@ -175,6 +191,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_constraint(
+            batch_op.f("fk_documents_superseded_by_id_documents"), type_="foreignkey"
+        )
+        batch_op.drop_constraint(
             batch_op.f("fk_documents_scan_batch_id_scan_batches"), type_="foreignkey"
         )
         batch_op.drop_constraint(
@@ -182,6 +201,7 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_documents_scan_batch_id"))
         batch_op.drop_index(batch_op.f("ix_documents_ready_at"))
+        batch_op.drop_column("superseded_by_id")
         batch_op.drop_column("intake_warning")
         batch_op.drop_column("duplicate_of_id")
         batch_op.drop_column("scan_batch_id")
@@ -194,7 +214,10 @@ def downgrade() -> None:
         batch_op.drop_column("thumb_sha256")
         batch_op.drop_column("image_sha256")
 
+    with op.batch_alter_table("case_files", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_files_team_id_status_updated_at")
     with op.batch_alter_table("recent_case_views", schema=None) as batch_op:
+        batch_op.drop_index("ix_recent_case_views_user_id_viewed_at")
         batch_op.drop_index(batch_op.f("ix_recent_case_views_viewed_at"))
 
     op.drop_table("recent_case_views")
