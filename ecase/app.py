@@ -13,11 +13,11 @@ from werkzeug.routing import IntegerConverter, Map
 from ecase import api
 from ecase.bootstrap import build_context
 from ecase.config import Settings
-from ecase.http import auth, errors, i18n, limits, security
+from ecase.http import assets, auth, compression, errors, i18n, limits, security
 from ecase.http.context import EXTENSION_KEY
 from ecase.jobs import Queue
 from ecase.services.context import Context
-from ecase.web import oversight, pages
+from ecase.web import oversight, pages, posteingang, viewer, workspace
 
 csrf = CSRFProtect()
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -65,7 +65,12 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     )
     if context is None:
         queue = Queue(settings)
-        context = build_context(settings, dispatch_document=queue.dispatch)
+        context = build_context(
+            settings,
+            dispatch_document=queue.dispatch,
+            dispatch_page_images=queue.dispatch_page_images,
+            dispatch_batch=queue.dispatch_batch,
+        )
     if settings.behind_proxy:
         # One trusted proxy in front: take the client address and scheme from it, so the
         # access log and login throttling see the real client, not the proxy.
@@ -91,7 +96,12 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     api.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(oversight.bp)
+    app.register_blueprint(workspace.bp)
+    app.register_blueprint(posteingang.bp)
+    app.register_blueprint(viewer.bp)
     limits.init_app(app, settings)
     errors.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
+    compression.init_app(app)
     return app

@@ -41,7 +41,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,18 +57,21 @@ from werkzeug.test import TestResponse
 
 from ecase.config import Settings
 from ecase.db import make_engine
-from ecase.models import CaseFile
+from ecase.models import CaseFile, ScanBatch
 from ecase.services import (
     audit_log,
     break_glass,
     cases,
     documents,
+    page_images,
     passwords,
     persons,
     pipeline,
+    scanning,
     users,
 )
 from ecase.services.context import Context
+from ocr import FakePageRenderer
 from tests.conftest import TEST_PASSWORD, StaffUser, context_on, truncate_all
 from tests.support.fakes import ScriptedExtractor
 from tests.support.files import minimal_pdf
@@ -184,6 +187,65 @@ ASSIGN: Grid = {
     "auditor": (DENIED, DENIED, DENIED, DENIED),
     "admin": (DENIED, DENIED, DENIED, DENIED),
 }
+#: Scan batches: clerks scan and confirm the quality check; nobody else writes them.
+SCAN_WRITE: Grid = {
+    "clerk": (OK, OK, OK, OK),
+    "caseworker": (DENIED, DENIED, DENIED, DENIED),
+    "supervisor": (DENIED, DENIED, DENIED, DENIED),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: The scan protocol is metadata: clerks, their supervisors and the auditors read it.
+SCAN_PROTOCOL: Grid = {
+    "clerk": (OK, OK, OK, OK),
+    "caseworker": (DENIED, DENIED, DENIED, DENIED),
+    "supervisor": (OK, OK, OK, OK),
+    "auditor": (OK, OK, OK, OK),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: Aktenvermerke: read by caseworkers and supervisors who read the file (break-glass too);
+#: clerks file mail and do not read them.
+NOTES_READ: Grid = {
+    "clerk": (DENIED, DENIED, DENIED, DENIED),
+    "caseworker": (OK, DENIED, OK, OK),
+    "supervisor": (OK, DENIED, OK, OK),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: Writing notes and changing metadata (subject, assignee, document title/type/date): those
+#: who work the file normally; break-glass access is read-only, clerks do not edit files.
+FILE_WRITE: Grid = {
+    "clerk": (DENIED, DENIED, DENIED, DENIED),
+    "caseworker": (OK, DENIED, OK, DENIED),
+    "supervisor": (OK, DENIED, OK, DENIED),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: The same through the case page's forms: success redirects back to the case page.
+FILE_WRITE_FORM: Grid = {
+    "clerk": (DENIED, DENIED, DENIED, DENIED),
+    "caseworker": (GO, DENIED, GO, DENIED),
+    "supervisor": (GO, DENIED, GO, DENIED),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: The inbox page's forms (filing, split/rotate/merge) on team A's filed document: inbox
+#: users pass the policy and are told on the inbox page why not (a redirect); others 404.
+INBOX_FORM: Grid = {
+    "clerk": (GO, GO, GO, GO),
+    "caseworker": (DENIED, DENIED, DENIED, DENIED),
+    "supervisor": (GO, GO, GO, GO),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: The upload page's and the scan protocol page's forms: clerks only, answered by a redirect.
+SCAN_WRITE_FORM: Grid = {
+    "clerk": (GO, GO, GO, GO),
+    "caseworker": (DENIED, DENIED, DENIED, DENIED),
+    "supervisor": (DENIED, DENIED, DENIED, DENIED),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
 #: Pages every logged-in user has (start page, own account).
 EVERYONE: Grid = dict.fromkeys(ROLES, (OK, OK, OK, OK))
 #: Logging out answers with the login page.
@@ -244,8 +306,49 @@ def _wrong_current_password(_w: World) -> dict[str, Any]:
     return {"current": "not-the-password-1", "new": new, "repeat": new}
 
 
+def _note(_w: World) -> dict[str, Any]:
+    return {"body": "Rückruf der Person vereinbart <b>fett</b>."}
+
+
+def _case_subject(_w: World) -> dict[str, Any]:
+    # Without an assignee field: the assignee stays (the "assigned" caller keeps the file).
+    return {"subject": "Aufenthaltserlaubnis (geprüft)"}
+
+
+def _document_type(_w: World) -> dict[str, Any]:
+    return {"doc_type": "Bescheid"}
+
+
+def _document_form(_w: World) -> dict[str, Any]:
+    return {"title": f"Bescheid {CANARY}", "doc_type": "Bescheid", "received_on": "2024-05-02"}
+
+
+def _quality_check(_w: World) -> dict[str, Any]:
+    return {"mode": "sampled", "note": "Stichprobe: alle Seiten lesbar."}
+
+
 def _nothing(_w: World) -> dict[str, Any]:
     return {}
+
+
+def _split(_w: World) -> dict[str, Any]:
+    return {"at_page": 2}
+
+
+def _rotate(_w: World) -> dict[str, Any]:
+    return {"pages": [1], "degrees": 90}
+
+
+def _rotate_form(_w: World) -> dict[str, Any]:
+    return {"pages": "1", "degrees": "90"}
+
+
+def _merge(w: World) -> dict[str, Any]:
+    return {"other_id": w.doc_b}
+
+
+def _file_form(w: World) -> dict[str, Any]:
+    return {"case_id": str(w.case)}
 
 
 ROUTES: dict[Key, Route] = {
@@ -278,6 +381,22 @@ ROUTES: dict[Key, Route] = {
     ("audit.AuditEvents", "GET"): Route("api", "/api/v1/audit?case={case}", LOG_READERS),
     ("audit.AuditExport", "GET"): Route("api", "/api/v1/audit/export.csv?case={case}", LOG_READERS),
     ("audit.UnusualAccess", "GET"): Route("api", "/api/v1/audit/unusual", LOG_READERS),
+    ("scan_batches.ScanBatches", "GET"): Route("api", "/api/v1/scan-batches", SCAN_PROTOCOL),
+    ("scan_batches.ScanBatches", "POST"): Route(
+        "api", "/api/v1/scan-batches", SCAN_WRITE, upload=True
+    ),
+    ("scan_batches.ScanBatchItem", "GET"): Route(
+        "api", "/api/v1/scan-batches/{batch}", SCAN_PROTOCOL
+    ),
+    ("scan_batches.ScanBatchQualityCheck", "POST"): Route(
+        "api", "/api/v1/scan-batches/{batch}/quality-check", SCAN_WRITE, json=_quality_check
+    ),
+    ("scan_batches.ScanBatchProtocolCsv", "GET"): Route(
+        "api", "/api/v1/scan-batches/{batch}/protocol.csv", SCAN_PROTOCOL
+    ),
+    ("scan_batches.ScanBatchProtocolPdf", "GET"): Route(
+        "api", "/api/v1/scan-batches/{batch}/protocol.pdf", SCAN_PROTOCOL
+    ),
     ("oversight.audit_page", "GET"): Route("html", "/audit?case={case}", LOG_READERS),
     ("oversight.audit_export", "GET"): Route("html", "/audit/export.csv?case={case}", LOG_READERS),
     ("oversight.unusual", "GET"): Route("html", "/audit/unusual", LOG_READERS),
@@ -289,11 +408,71 @@ ROUTES: dict[Key, Route] = {
     ("pages.case", "GET"): Route("html", "/cases/{case}", CASE_READ),
     ("pages.case", "POST"): Route("html", "/cases/{case}", UPLOAD_FORM, upload=True),
     ("pages.original", "GET"): Route("html", "/documents/{doc}/original", CASE_READ),
+    ("viewer.document", "GET"): Route("html", "/documents/{doc}?q={canary}", CASE_READ),
+    ("viewer.page_image", "GET"): Route("html", "/documents/{doc}/pages/1/image", CASE_READ),
+    ("viewer.page_thumb", "GET"): Route("html", "/documents/{doc}/pages/1/thumb", CASE_READ),
+    ("viewer.searchable_pdf", "GET"): Route("html", "/documents/{doc}/searchable.pdf", CASE_READ),
+    ("documents.DocumentPages", "GET"): Route("api", "/api/v1/documents/{doc}/pages", CASE_READ),
     ("pages.change_password", "GET"): Route("html", "/account/password", EVERYONE),
     ("pages.change_password", "POST"): Route(
         "html", "/account/password", EVERYONE, form=_wrong_current_password
     ),
     ("pages.logout", "POST"): Route("html", "/logout", EVERYONE_TO_LOGIN, form=_nothing, late=3),
+    ("cases.CaseItem", "PATCH"): Route(
+        "api", "/api/v1/cases/{case}", FILE_WRITE, json=_case_subject, late=1
+    ),
+    ("cases.CaseNotes", "GET"): Route("api", "/api/v1/cases/{case}/notes", NOTES_READ),
+    ("cases.CaseNotes", "POST"): Route(
+        "api", "/api/v1/cases/{case}/notes", FILE_WRITE, json=_note, late=1
+    ),
+    ("documents.DocumentItem", "PATCH"): Route(
+        "api", "/api/v1/documents/{doc}", FILE_WRITE, json=_document_type, late=1
+    ),
+    ("pages.add_note", "POST"): Route(
+        "html", "/cases/{case}/notes", FILE_WRITE_FORM, form=_note, late=1
+    ),
+    ("pages.edit_case", "POST"): Route(
+        "html", "/cases/{case}/edit", FILE_WRITE_FORM, form=_case_subject, late=1
+    ),
+    ("pages.edit_document", "GET"): Route("html", "/documents/{doc}/edit", FILE_WRITE),
+    ("pages.edit_document", "POST"): Route(
+        "html", "/documents/{doc}/edit", FILE_WRITE_FORM, form=_document_form, late=1
+    ),
+    ("workspace.persons", "GET"): Route("html", "/persons?q=Haddad", STAFF_READERS),
+    ("workspace.person", "GET"): Route("html", "/persons/{person}", STAFF_READERS),
+    ("workspace.search", "GET"): Route("html", "/search?q={canary}&case={case}", CASE_READ),
+    ("posteingang.inbox_page", "GET"): Route("html", "/inbox", INBOX),
+    ("posteingang.file_document", "POST"): Route(
+        "html", "/inbox/{doc}/file", INBOX_FORM, form=_file_form
+    ),
+    ("posteingang.split", "POST"): Route("html", "/inbox/{doc}/split", INBOX_FORM, form=_split),
+    ("posteingang.rotate", "POST"): Route(
+        "html", "/inbox/{doc}/rotate", INBOX_FORM, form=_rotate_form
+    ),
+    ("posteingang.merge", "POST"): Route("html", "/inbox/{doc}/merge", INBOX_FORM, form=_merge),
+    ("posteingang.sheets_pdf", "GET"): Route("html", "/sheets.pdf?case={case}", UPLOAD_API),
+    ("posteingang.upload", "GET"): Route("html", "/inbox/upload", SCAN_WRITE),
+    ("posteingang.upload", "POST"): Route("html", "/inbox/upload", SCAN_WRITE_FORM, upload=True),
+    ("posteingang.batches", "GET"): Route("html", "/scan-batches", SCAN_PROTOCOL),
+    ("posteingang.batch", "GET"): Route("html", "/scan-batches/{batch}", SCAN_PROTOCOL),
+    ("posteingang.batch", "POST"): Route(
+        "html", "/scan-batches/{batch}", SCAN_WRITE_FORM, form=_quality_check
+    ),
+    ("posteingang.protocol_csv", "GET"): Route(
+        "html", "/scan-batches/{batch}/protocol.csv", SCAN_PROTOCOL
+    ),
+    ("posteingang.protocol_pdf", "GET"): Route(
+        "html", "/scan-batches/{batch}/protocol.pdf", SCAN_PROTOCOL
+    ),
+    ("document_edits.Split", "POST"): Route(
+        "api", "/api/v1/documents/{doc}/split", ASSIGN, json=_split
+    ),
+    ("document_edits.Rotate", "POST"): Route(
+        "api", "/api/v1/documents/{doc}/rotate", ASSIGN, json=_rotate
+    ),
+    ("document_edits.Merge", "POST"): Route(
+        "api", "/api/v1/documents/{doc}/merge", ASSIGN, json=_merge
+    ),
 }
 
 
@@ -385,9 +564,11 @@ class World:
     doc_b: int
     grant: int  # team B's caseworker's break-glass grant on team A's file (API review)
     grant_form: int  # a second one (review page)
+    batch: int = 0  # a split scan batch (hot folder) whose protocol is read
 
     def ids(self) -> dict[str, object]:
         return {
+            "batch": self.batch,
             "person": self.person,
             "case": self.case,
             "doc": self.doc,
@@ -407,6 +588,8 @@ def _file_with_document(
     doc = documents.add_document(ctx, owner.actor, case.id, upload)
     extractor.pages = (f"Im Bescheid steht das Wort {text} mitten im Text.",)
     assert pipeline.process_document(ctx, doc.id).status == "ready"
+    renderer = FakePageRenderer(pages=len(extractor.pages))
+    page_images.render_document_pages(replace(ctx, page_renderer=renderer), doc.id)
     return person.id, case.id, doc.id, case.reference
 
 
@@ -448,8 +631,26 @@ def build_world(
     web = app.test_client()
     if web_login:
         login(web, caller)
+    batch = scanning.ingest_file(
+        ctx, None, io.BytesIO(minimal_pdf("Stapel")), "stapel.pdf", channel="hotfolder"
+    ).id
+    with ctx.uow() as uow:  # split already: the quality check needs a finished batch
+        uow.session.execute(update(ScanBatch).where(ScanBatch.id == batch).values(status="done"))
+        uow.commit()
     return World(
-        app, owner_a, caller, api, web, person, case, doc, reference, case_b, doc_b, *grants
+        app,
+        owner_a,
+        caller,
+        api,
+        web,
+        person,
+        case,
+        doc,
+        reference,
+        case_b,
+        doc_b,
+        *grants,
+        batch=batch,
     )
 
 
