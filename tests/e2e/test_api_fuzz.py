@@ -6,6 +6,7 @@ missing fields) and sends them, authenticated, to the real app on a real databas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,7 +27,12 @@ def engine(sqlite_engine: Engine) -> Engine:
     return sqlite_engine
 
 
-def test_no_request_makes_a_server_error(app: Any, caseworker: StaffUser) -> None:
+@pytest.mark.parametrize("role", ["caseworker", "clerk"])
+def test_no_request_makes_a_server_error(
+    app: Any, make_user: Callable[..., StaffUser], role: str
+) -> None:
+    """As a caseworker (files, notes, search) and as a clerk (scan batches, inbox, edits)."""
+    user = make_user(role, ("Team A",))
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
@@ -43,7 +49,7 @@ def test_no_request_makes_a_server_error(app: Any, caseworker: StaffUser) -> Non
         )
         def no_server_error(case: Any) -> None:
             calls.append(case.operation.label)
-            case.call_and_validate(headers=caseworker.headers, checks=[not_a_server_error])
+            case.call_and_validate(headers=user.headers, checks=[not_a_server_error])
 
         no_server_error()
     assert len(set(calls)) == len(operations), "every operation was exercised"
