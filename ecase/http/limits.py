@@ -67,4 +67,10 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         methods=["POST"],
         deduct_when=lambda response: response.status_code == 403,
     )(views["break_glass.OpenBreakGlass"])
+    views["oversight.break_glass_request"] = limiter.limit(
+        BREAK_GLASS,
+        key_func=_credential_key,
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 403,
+    )(views["oversight.break_glass_request"])
     return limiter

@@ -16,6 +16,7 @@ from ecase.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from ecase.domain.messages import N_
 from ecase.models import BreakGlassGrant, CaseFile, User
 from ecase.services import audit, passwords
 from ecase.services.access import deny
@@ -23,6 +24,7 @@ from ecase.services.cases import facts
 from ecase.services.context import Context
 
 MIN_REASON_CHARS = 30
+MAX_REFERENCE = 64
 MIN_REASON_WORDS = 5
 
 
@@ -57,7 +59,7 @@ def _check_reason(reason: str) -> str:
     text = " ".join(reason.split())
     if len(text) < MIN_REASON_CHARS or len(text.split()) < MIN_REASON_WORDS:
         raise InvalidInputError(
-            "Please explain in at least one full sentence why you need this file now.",
+            N_("Please explain in at least one full sentence why you need this file now."),
             field="reason",
         )
     return text[:2000]
@@ -72,7 +74,7 @@ def open_break_glass(
         session = uow.session
         case = session.get(CaseFile, case_id)
         if case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         subject = audit.Subject("case", case.id, case.id, case.person_id)
         if not policy.can_break_glass(actor):
             deny(uow, actor, "break_glass", subject)
@@ -88,9 +90,11 @@ def open_break_glass(
                 reason="wrong password",
             )
             uow.commit()
-            raise PermissionDeniedError("The password is not correct.", field="password")
+            raise PermissionDeniedError(N_("The password is not correct."), field="password")
         if policy.can_read_case_normally(actor, facts(session, actor, case)):
-            raise ConflictError("You already have access to this file; no emergency access needed.")
+            raise ConflictError(
+                N_("You already have access to this file; no emergency access needed.")
+            )
         now = datetime.now(UTC)
         grant = BreakGlassGrant(
             user_id=actor.user_id,
@@ -105,6 +109,27 @@ def open_break_glass(
         view = GrantView.of(grant, actor.username, None)
         uow.commit()
     return view
+
+
+def open_break_glass_by_reference(
+    ctx: Context, actor: Actor, reference: str, reason: str, password: str
+) -> GrantView:
+    """The same grant for a file named by its Aktenzeichen, as staff know it from the paper.
+
+    Naming a file that does not exist is refused like any unknown id; naming one that
+    does is what break-glass is for, so the answer may say that it exists.
+    """
+    if not reference.strip() or len(reference) > MAX_REFERENCE:
+        raise InvalidInputError(N_("Please type an Aktenzeichen."), field="reference")
+    with ctx.uow() as uow:
+        if not policy.can_break_glass(actor):
+            deny(uow, actor, "break_glass", audit.Subject("case"))
+        case_id = uow.session.execute(
+            select(CaseFile.id).where(CaseFile.reference == ctx.scheme.normalise(reference))
+        ).scalar()
+    if case_id is None:
+        raise NotFoundError(N_("There is no case file with this Aktenzeichen."), field="reference")
+    return open_break_glass(ctx, actor, case_id, reason, password)
 
 
 def live_grant_case_ids(ctx: Context, actor: Actor) -> frozenset[int]:
@@ -160,14 +185,16 @@ def review_grant(ctx: Context, actor: Actor, grant_id: int, note: str) -> GrantV
         grant = session.get(BreakGlassGrant, grant_id)
         case = session.get(CaseFile, grant.case_id) if grant else None
         if grant is None or case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         subject = audit.Subject("break_glass", grant.id, case.id, case.person_id)
         if actor.role is not Role.SUPERVISOR or case.team_id not in actor.team_ids:
             deny(uow, actor, "break_glass.review", subject)
         if grant.user_id == actor.user_id:
-            raise ConflictError("Emergency access cannot be signed off by the person who used it.")
+            raise ConflictError(
+                N_("Emergency access cannot be signed off by the person who used it.")
+            )
         if grant.reviewed_at is not None:
-            raise ConflictError("This emergency access has already been reviewed.")
+            raise ConflictError(N_("This emergency access has already been reviewed."))
         grant.reviewed_by_id = actor.user_id
         grant.reviewed_at = datetime.now(UTC)
         grant.review_note = " ".join(note.split())[:2000]

@@ -38,6 +38,20 @@ class ReviewForm(FlaskForm):  # type: ignore[misc]
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
+class BreakGlassForm(FlaskForm):  # type: ignore[misc]
+    reference = StringField(
+        _l("Aktenzeichen"),
+        validators=[DataRequired(message=_l("Please type an Aktenzeichen.")), Length(max=64)],
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Please give the reason.")), Length(max=2000)],
+    )
+    password = PasswordField(
+        _l("Your password"), validators=[DataRequired(message=_l("Please enter your password."))]
+    )
+
+
 class NoteForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField(
         _l("New note"),

@@ -146,6 +146,22 @@ OPEN_BREAK_GLASS: Grid = {
     "auditor": (DENIED, DENIED, DENIED, DENIED),
     "admin": (DENIED, DENIED, DENIED, DENIED),
 }
+#: The emergency-access page (by Aktenzeichen): for those who may take break-glass access.
+BREAK_GLASS_PAGE: Grid = {
+    "clerk": (DENIED, DENIED, DENIED, DENIED),
+    "caseworker": (OK, OK, OK, OK),
+    "supervisor": (OK, OK, OK, OK),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
+#: Its form: a grant redirects to the file; a file one reads anyway is refused in the form.
+BREAK_GLASS_FORM: Grid = {
+    "clerk": (DENIED, DENIED, DENIED, DENIED),
+    "caseworker": (BAD, GO, BAD, GO),
+    "supervisor": (BAD, GO, BAD, GO),
+    "auditor": (DENIED, DENIED, DENIED, DENIED),
+    "admin": (DENIED, DENIED, DENIED, DENIED),
+}
 #: Signing off team B's caseworker's emergency access to team A's file: team A's supervisor.
 REVIEW_BREAK_GLASS: Grid = {
     "clerk": (DENIED, DENIED, DENIED, DENIED),
@@ -296,6 +312,10 @@ def _review(_w: World) -> dict[str, Any]:
     return {"note": "Geprüft, Zugriff war begründet."}
 
 
+def _break_glass_form(w: World) -> dict[str, Any]:
+    return {"reference": w.reference, **_break_glass_body()}
+
+
 def _review_form(w: World) -> dict[str, Any]:
     return {"grant_id": str(w.grant_form), "note": "Geprüft, Zugriff war begründet."}
 
@@ -401,6 +421,10 @@ ROUTES: dict[Key, Route] = {
     ("oversight.audit_export", "GET"): Route("html", "/audit/export.csv?case={case}", LOG_READERS),
     ("oversight.unusual", "GET"): Route("html", "/audit/unusual", LOG_READERS),
     ("oversight.break_glass_review", "GET"): Route("html", "/break-glass", LOG_READERS),
+    ("oversight.break_glass_request", "GET"): Route("html", "/break-glass/new", BREAK_GLASS_PAGE),
+    ("oversight.break_glass_request", "POST"): Route(
+        "html", "/break-glass/new", BREAK_GLASS_FORM, form=_break_glass_form, late=2
+    ),
     ("oversight.break_glass_review", "POST"): Route(
         "html", "/break-glass", REVIEW_FORM, form=_review_form, late=1
     ),
@@ -921,6 +945,19 @@ def test_break_glass_password_guessing_is_throttled(world_factory: Callable[...,
         assert response.status_code in {403, 429}
     # Like the login's lock-out: after five failures even the right password must wait.
     right = world.api.post(url, json=_break_glass_body(), headers=world.caller.headers)
+    assert right.status_code == 429
+
+
+def test_break_glass_page_password_guessing_is_throttled(
+    world_factory: Callable[..., World],
+) -> None:
+    world = world_factory("caseworker", "other")
+    token = csrf(world.web.get("/break-glass/new").get_data(as_text=True))
+    form = {"reference": world.reference, "reason": REASON, "csrf_token": token}
+    for _ in range(5):
+        response = world.web.post("/break-glass/new", data={**form, "password": "Wrong-Pass-123"})
+        assert response.status_code in {403, 429}
+    right = world.web.post("/break-glass/new", data={**form, "password": TEST_PASSWORD})
     assert right.status_code == 429
 
 

@@ -7,15 +7,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from ecase.models import BreakGlassGrant
+from ecase.models import BreakGlassGrant, CaseFile
 from ecase.services import pipeline
 from ecase.services.context import Context
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.fakes import ScriptedExtractor
 from tests.support.files import minimal_pdf
+from tests.support.web import login, post_form
 
 REASON = "Die Person steht am Schalter, die zuständige Kollegin ist heute krank."
 
@@ -169,3 +171,55 @@ def test_the_owning_teams_supervisor_reviews_it_once(
     assert reviewed.json["reviewed_by"] == supervisor_b.username
     assert client.post(url, json={"note": "again"}, headers=supervisor_b.headers).status_code == 409
     assert client.get("/api/v1/break-glass", headers=supervisor_b.headers).json["grants"] == []
+
+
+def test_the_page_opens_a_file_of_another_team_by_its_aktenzeichen(
+    ctx: Context,
+    app: Flask,
+    caseworker: StaffUser,
+    foreign_case: tuple[int, int],
+    make_user: Callable[..., StaffUser],
+) -> None:
+    case_id, _doc = foreign_case
+    with ctx.uow() as uow:
+        reference = uow.session.get(CaseFile, case_id).reference  # type: ignore[union-attr]
+    web = app.test_client()
+    login(web, caseworker)
+    assert web.get(f"/cases/{case_id}").status_code == 404
+
+    status, _, html = post_form(
+        web,
+        "/break-glass/new",
+        {"reference": "MA-0000-1999-00001", "reason": REASON, "password": TEST_PASSWORD},
+    )
+    assert status == 400
+    assert "field-error" in html
+    status, _, html = post_form(
+        web, "/break-glass/new", {"reference": reference, "reason": REASON, "password": "falsch-1"}
+    )
+    assert status == 403
+    assert 'id="bg-password-error"' in html
+    status, _, html = post_form(
+        web,
+        "/break-glass/new",
+        {"reference": reference, "reason": "weil", "password": TEST_PASSWORD},
+    )
+    assert status == 400
+    assert 'id="bg-reason-error"' in html
+    assert web.get(f"/cases/{case_id}").status_code == 404, "refused requests grant nothing"
+
+    # Any common spelling of the Aktenzeichen (lower case, spaces) names the file.
+    status, location, _ = post_form(
+        web,
+        "/break-glass/new",
+        {"reference": f"  {reference.lower()} ", "reason": REASON, "password": TEST_PASSWORD},
+    )
+    assert status == 302
+    assert location.endswith(f"/cases/{case_id}")
+    page = web.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert "break-glass" in page.get_data(as_text=True) or "Notfall" in page.get_data(as_text=True)
+
+    clerk = app.test_client()
+    login(clerk, make_user("clerk", ("Team B",)))
+    assert clerk.get("/break-glass/new").status_code == 404
