@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ecase.domain.messages import N_
+
 # The sniffer (ocr.detect_media_type) finds a PDF header anywhere in the first KiB.
 SNIFF_BYTES = 1024
 EXTENSIONS = {
@@ -10,4 +12,4 @@ EXTENSIONS = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
 }
-ACCEPTED_MESSAGE = "This file type is not accepted. Please upload PDF, TIFF, PNG or JPEG files."
+ACCEPTED_MESSAGE = N_("This file type is not accepted. Please upload PDF, TIFF, PNG or JPEG files.")

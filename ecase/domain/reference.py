@@ -11,6 +11,7 @@ import string
 from dataclasses import dataclass
 
 from ecase.domain.errors import InvalidInputError
+from ecase.domain.messages import N_
 
 _FIELD_PATTERNS = {
     "plan": r"(?P<plan>[A-Z0-9]+(?:[-.][A-Z0-9]+)*?)",
@@ -40,7 +41,7 @@ class ReferenceScheme:
         names = [name for _, name, _, _ in string.Formatter().parse(self.template) if name]
         if sorted(names) != ["plan", "seq", "year"]:
             raise ValueError(
-                "the Aktenzeichen format must use {plan}, {year} and {seq} exactly once each"
+                N_("the Aktenzeichen format must use {plan}, {year} and {seq} exactly once each")
             )
 
     def format(self, plan: str, year: int, seq: int) -> str:

@@ -22,6 +22,7 @@ from ecase.domain.errors import (
     TooManyAttemptsError,
     UnsupportedMediaError,
 )
+from ecase.http.i18n import localised
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def _respond(status: int, name: str, message: str, **extra: Any) -> Response:
         response = jsonify(_payload(status, name, message, **extra))
         response.status_code = status
     else:
-        html = render_template("error.html", status=status, message=message)
+        html = render_template("error.html", status=status, message=localised(message))
         response = Response(html, status=status, mimetype="text/html")
     if status == 503:
         response.headers["Retry-After"] = "30"
@@ -87,7 +88,12 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 413:
         message = "The request is larger than the upload limit."
     if status == 429:
-        message = TOO_MANY if wants_json() else gettext(TOO_MANY)
+        # A literal, so that pybabel extracts it (it cannot see through TOO_MANY); same text.
+        message = (
+            TOO_MANY
+            if wants_json()
+            else gettext("Too many attempts. Please wait 15 minutes before trying again.")
+        )
     return _respond(status, error.name, message, errors=errors)
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale
-from flask_babel import gettext as _
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
+
+from ecase.domain.messages import localise
+
+_ = gettext
 
 SUPPORTED = ("de", "en")
 babel = Babel()
@@ -79,6 +82,11 @@ def finding_label(kind: str) -> str:
     return str(labels.get(kind, kind))
 
 
+def localised(message: str) -> str:
+    """A service's message (marked with ``N_``) in the reader's language."""
+    return localise(message, gettext)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_domain="messages")
     app.jinja_env.globals.update(
@@ -88,5 +96,6 @@ def init_app(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "de"),
     )
     app.jinja_env.filters["format_date"] = _format_date
+    app.jinja_env.filters["localised"] = localised
     app.jinja_env.filters["format_datetime"] = _format_datetime
     app.jinja_env.globals["finding_label"] = finding_label

@@ -8,6 +8,7 @@ from ecase.domain import policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import Outcome
 from ecase.domain.errors import NotFoundError
+from ecase.domain.messages import N_
 from ecase.services import audit
 from ecase.services.uow import UnitOfWork
 
@@ -17,7 +18,7 @@ def deny(uow: UnitOfWork, actor: Actor, action: str, subject: audit.Subject) -> 
     uow.session.rollback()
     audit.record(uow.session, actor, action, subject, outcome=Outcome.DENIED)
     uow.commit()
-    raise NotFoundError("Not found.")
+    raise NotFoundError(N_("Not found."))
 
 
 class ReadFlags(TypedDict, total=False):

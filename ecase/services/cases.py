@@ -14,6 +14,7 @@ from ecase.domain import policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import Role
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.domain.reference import ReferenceScheme, check_plan_code
 from ecase.models import (
     BreakGlassGrant,
@@ -29,6 +30,10 @@ from ecase.services import audit
 from ecase.services.access import deny, read_flags
 from ecase.services.context import Context
 from ecase.services.views import CaseView, DocumentView
+
+REFERENCE_IN_USE = N_("Aktenzeichen %(reference)s is already in use.")
+NOT_IN_TEAM = N_("'%(user)s' does not work in the file's team.")
+NO_SUCH_TEAM = N_("There is no team called '%(team)s'.")
 
 MAX_SUBJECT = 500
 # The running number restarts with the office's calendar year, not UTC's.
@@ -94,7 +99,7 @@ def _reserve_manual_reference(
         )
     reference = scheme.format(ref.plan, ref.year, ref.seq)
     if session.execute(select(CaseFile.id).where(CaseFile.reference == reference)).first():
-        raise ConflictError(f"Aktenzeichen {reference} is already in use.", field="reference")
+        raise ConflictError(REFERENCE_IN_USE % {"reference": reference}, field="reference")
     return reference
 
 
@@ -102,12 +107,13 @@ def _team_for(session: Session, actor: Actor, team_name: str | None) -> Team:
     if team_name:
         team = session.execute(select(Team).where(Team.name == team_name.strip())).scalar()
         if team is None:
-            raise InvalidInputError(f"There is no team called '{team_name}'.", field="team")
+            raise InvalidInputError(NO_SUCH_TEAM % {"team": team_name}, field="team")
         return team
     user = session.get(User, actor.user_id)
     if user is None or not user.teams:
         raise InvalidInputError(
-            "You belong to no team; please name the team responsible for the file.", field="team"
+            N_("You belong to no team; please name the team responsible for the file."),
+            field="team",
         )
     return sorted(user.teams, key=lambda t: t.id)[0]
 
@@ -115,9 +121,9 @@ def _team_for(session: Session, actor: Actor, team_name: str | None) -> Team:
 def create_case(ctx: Context, actor: Actor, data: NewCase) -> CaseView:
     subject_text = " ".join(data.subject.split())
     if not subject_text:
-        raise InvalidInputError("A case file needs a subject.", field="subject")
+        raise InvalidInputError(N_("A case file needs a subject."), field="subject")
     if len(subject_text) > MAX_SUBJECT:
-        raise InvalidInputError("The subject is too long (500 characters).", field="subject")
+        raise InvalidInputError(N_("The subject is too long (500 characters)."), field="subject")
     with ctx.uow() as uow:
         session = uow.session
         if not policy.can_create_case(actor):
@@ -157,7 +163,7 @@ def create_case(ctx: Context, actor: Actor, data: NewCase) -> CaseView:
             session.flush()
         except IntegrityError as exc:
             raise ConflictError(
-                f"Aktenzeichen {reference} is already in use.", field="reference"
+                REFERENCE_IN_USE % {"reference": reference}, field="reference"
             ) from exc
         audit.record(
             session, actor, "case.create", audit.Subject("case", case.id, case.id, person.id)
@@ -184,7 +190,7 @@ def get_case(ctx: Context, actor: Actor, case_id: int) -> CaseView:
         session = uow.session
         case = load_case(session, case_id)
         if case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         subject = audit.Subject("case", case.id, case.id, case.person_id)
         case_facts = facts(session, actor, case)
         if not policy.can_read_case(actor, case_facts):
@@ -270,9 +276,9 @@ def assignable_members(session: Session, team_id: int | None) -> list[MemberView
 def _clean_subject(subject: str) -> str:
     text = " ".join(subject.split())
     if not text:
-        raise InvalidInputError("A case file needs a subject.", field="subject")
+        raise InvalidInputError(N_("A case file needs a subject."), field="subject")
     if len(text) > MAX_SUBJECT:
-        raise InvalidInputError("The subject is too long (500 characters).", field="subject")
+        raise InvalidInputError(N_("The subject is too long (500 characters)."), field="subject")
     return text
 
 
@@ -283,12 +289,12 @@ def update_case(ctx: Context, actor: Actor, case_id: int, changes: CaseChanges) 
         session = uow.session
         case = load_case(session, case_id)
         if case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         subject = audit.Subject("case", case.id, case.id, case.person_id)
         case_facts = facts(session, actor, case)
         if not policy.can_edit_case_metadata(actor, case_facts):
             if policy.can_write_notes(actor, case_facts):
-                raise ConflictError("The case file is closed (zdA); it cannot be changed.")
+                raise ConflictError(N_("The case file is closed (zdA); it cannot be changed."))
             deny(uow, actor, "case.update", subject)
         changed = []
         if subject_text is not None and subject_text != case.subject:
@@ -301,9 +307,7 @@ def update_case(ctx: Context, actor: Actor, case_id: int, changes: CaseChanges) 
             else:
                 members = {m.username: m.id for m in assignable_members(session, case.team_id)}
                 if wanted not in members:
-                    raise InvalidInputError(
-                        f"'{wanted}' does not work in the file's team.", field="assignee"
-                    )
+                    raise InvalidInputError(NOT_IN_TEAM % {"user": wanted}, field="assignee")
                 assignee_id = members[wanted]
             if assignee_id != case.assignee_id:
                 case.assignee_id = assignee_id

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import ConflictError
+from ecase.domain.messages import N_
 from ecase.services import cases, documents, persons, users
 from ecase.services.context import Context
 
@@ -96,7 +97,7 @@ def load_demo(
         for username, role, teams in ACCOUNTS:
             users.create_user(ctx, None, username, role, password, teams=teams)
     except ConflictError as exc:
-        raise ConflictError("The demo office is loaded already.") from exc
+        raise ConflictError(N_("The demo office is loaded already.")) from exc
     caseworkers = [users.get_actor(ctx, "sb31"), users.get_actor(ctx, "sb32")]
     clerk = users.get_actor(ctx, "post")
     total = persons_count + letters

@@ -33,6 +33,7 @@ from ecase.domain.errors import (
     ServiceUnavailableError,
 )
 from ecase.domain.media import EXTENSIONS
+from ecase.domain.messages import N_
 from ecase.models import Document, DocumentVersion
 from ecase.services import audit
 from ecase.services.access import deny
@@ -70,7 +71,7 @@ def split_at(ctx: Context, actor: Actor, document_id: int, at_page: int) -> Edit
     """The document keeps the pages before ``at_page``; a new inbox document gets the rest."""
     if at_page < 2:  # page 1 would leave nothing behind
         raise InvalidInputError(
-            "Choose the first page of the new document: page 2 or later.", field="at_page"
+            N_("Choose the first page of the new document: page 2 or later."), field="at_page"
         )
     source = _editable(ctx, actor, "document.split", document_id, last_page=at_page)
     with _workdir() as work:
@@ -120,12 +121,14 @@ def rotate(
 ) -> EditResult:
     """Turn the given pages (1-based) clockwise by 90, 180 or 270 degrees."""
     if degrees not in ROTATIONS:
-        raise InvalidInputError("Pages can be turned by 90, 180 or 270 degrees.", field="degrees")
+        raise InvalidInputError(
+            N_("Pages can be turned by 90, 180 or 270 degrees."), field="degrees"
+        )
     wanted = sorted(set(pages))
     if not wanted:
-        raise InvalidInputError("Choose at least one page to turn.", field="pages")
+        raise InvalidInputError(N_("Choose at least one page to turn."), field="pages")
     if wanted[0] < 1:
-        raise InvalidInputError("Page numbers start at 1.", field="pages")
+        raise InvalidInputError(N_("Page numbers start at 1."), field="pages")
     source = _editable(ctx, actor, "document.rotate", document_id, last_page=wanted[-1])
     with _workdir() as work:
         original = _fetch(ctx, source, work / "source")
@@ -146,7 +149,7 @@ def rotate(
 def merge(ctx: Context, actor: Actor, document_id: int, other_id: int) -> EditResult:
     """Append the other inbox document's pages to this one; the other is marked superseded."""
     if other_id == document_id:
-        raise InvalidInputError("A document cannot be merged with itself.", field="other_id")
+        raise InvalidInputError(N_("A document cannot be merged with itself."), field="other_id")
     first = _editable(ctx, actor, "document.merge", document_id)
     second = _editable(ctx, actor, "document.merge", other_id, field="other_id")
     with _workdir() as work:
@@ -197,14 +200,14 @@ def _load(session: Session, document_id: int, *, lock: bool = False) -> Document
 def _locked(session: Session, document_id: int) -> Document:
     document = _load(session, document_id, lock=True)
     if document is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError(N_("Not found."))
     return document
 
 
 def _check_editable(document: Document, field: str | None) -> None:
     if document.case_id is not None:
         raise ConflictError(
-            "The document is already filed; only documents in the inbox can be edited.",
+            N_("The document is already filed; only documents in the inbox can be edited."),
             field=field,
         )
     if document.superseded_by_id is not None:
@@ -213,7 +216,7 @@ def _check_editable(document: Document, field: str | None) -> None:
         )
     if document.status not in EDITABLE:
         raise ConflictError(
-            "The document is still being processed; please try again in a moment.", field=field
+            N_("The document is still being processed; please try again in a moment."), field=field
         )
 
 
@@ -230,7 +233,7 @@ def _editable(
     with ctx.uow() as uow:
         document = _load(uow.session, document_id)
         if document is None:
-            raise NotFoundError("Not found.", field=field)
+            raise NotFoundError(N_("Not found."), field=field)
         if not policy.can_use_inbox(actor):
             deny(uow, actor, action, _subject(document))
         _check_editable(document, field)
@@ -269,7 +272,7 @@ def _fetch(ctx: Context, source: _Source, stem: Path) -> Path:
     except storage.StorageError as exc:
         log.warning("document %s: cannot read blob for an edit: %s", source.document_id, exc)
         raise ServiceUnavailableError(
-            "The document store is not reachable; nothing was changed. Please try again later."
+            N_("The document store is not reachable; nothing was changed. Please try again later.")
         ) from exc
     return target
 
@@ -280,7 +283,7 @@ def _sandboxed(edit: Callable[[], object]) -> None:
     except ocr.OcrEngineError as exc:
         log.warning("edit sandbox failed: %s", exc.detail or exc)
         raise ServiceUnavailableError(
-            "The document could not be edited right now; nothing was changed. Please try again."
+            N_("The document could not be edited right now; nothing was changed. Please try again.")
         ) from exc
     except ocr.ExtractionError as exc:
         if exc.code == INVALID_EDIT:
@@ -294,7 +297,7 @@ def _store(ctx: Context, path: Path) -> storage.BlobInfo:
             return ctx.blobs.put(stream)
     except storage.StorageError as exc:
         raise ServiceUnavailableError(
-            "The document store is not reachable; nothing was changed. Please try again later."
+            N_("The document store is not reachable; nothing was changed. Please try again later.")
         ) from exc
 
 
@@ -345,7 +348,7 @@ def _commit(
                 _check_editable(document, None)
                 if document.current_version.number != source.version_number:
                     raise ConflictError(
-                        "Someone else edited the document meanwhile; please look at it again."
+                        N_("Someone else edited the document meanwhile; please look at it again.")
                     )
             result = record(session, documents)
             session.flush()

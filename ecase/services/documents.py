@@ -25,6 +25,7 @@ from ecase.domain.errors import (
     UnsupportedMediaError,
 )
 from ecase.domain.media import ACCEPTED_MESSAGE, SNIFF_BYTES
+from ecase.domain.messages import N_
 from ecase.models import CaseFile, Document, DocumentPage, DocumentVersion
 from ecase.services import audit
 from ecase.services.access import ReadFlags, deny, read_flags
@@ -33,6 +34,8 @@ from ecase.services.context import Context
 from ecase.services.pipeline import STEP_DONE, STEP_INDEX
 from ecase.services.streams import PrefixedReader, read_head
 from ecase.services.views import ContentView, DocumentView, PageTextView
+
+TOO_LARGE = N_("The file is larger than the limit of %(limit)s MiB.")
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 300
@@ -55,7 +58,7 @@ def _title_for(upload: Upload) -> str:
         stem = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
         title = " ".join(stem.replace("_", " ").split()) or "Dokument"
     if len(title) > MAX_TITLE:
-        raise InvalidInputError("The title is too long (300 characters).", field="title")
+        raise InvalidInputError(N_("The title is too long (300 characters)."), field="title")
     return title
 
 
@@ -63,7 +66,7 @@ def _store_original(ctx: Context, stream: IO[bytes]) -> tuple[storage.BlobInfo, 
     """Sniff the type from the first bytes, then stream everything to checksummed storage."""
     head = read_head(stream, SNIFF_BYTES)
     if not head:
-        raise InvalidInputError("The file is empty.", field="file")
+        raise InvalidInputError(N_("The file is empty."), field="file")
     try:
         # One sniffer for upload and extraction, so nothing is accepted that cannot be read.
         media_type = ocr.detect_media_type(head)
@@ -76,13 +79,11 @@ def _store_original(ctx: Context, stream: IO[bytes]) -> tuple[storage.BlobInfo, 
         )
     except storage.BlobTooLargeError as exc:
         limit_mib = ctx.settings.max_upload_bytes / (1024 * 1024)
-        raise PayloadTooLargeError(
-            f"The file is larger than the limit of {limit_mib:g} MiB."
-        ) from exc
+        raise PayloadTooLargeError(TOO_LARGE % {"limit": f"{limit_mib:g}"}) from exc
     except storage.StorageError as exc:
         log.warning("storage failed during upload: %s", exc)
         raise ServiceUnavailableError(
-            "The document store is not reachable; nothing was saved. Please try again later."
+            N_("The document store is not reachable; nothing was saved. Please try again later.")
         ) from exc
     return blob, media_type
 
@@ -126,7 +127,9 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
     title = _title_for(upload)
     doc_type = " ".join((upload.doc_type or "").split())
     if len(doc_type) > MAX_DOC_TYPE:
-        raise InvalidInputError("The document type is too long (60 characters).", field="doc_type")
+        raise InvalidInputError(
+            N_("The document type is too long (60 characters)."), field="doc_type"
+        )
     subject = audit.Subject("case" if case_id else "inbox", case_id, case_id)
 
     # Authorise before reading the body, and without holding a transaction open while
@@ -134,14 +137,14 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
     with ctx.uow() as uow:
         case = uow.session.get(CaseFile, case_id) if case_id is not None else None
         if case_id is not None and case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         case_facts = facts(uow.session, actor, case) if case is not None else None
         if (
             case_facts is not None
             and case_facts.status is not CaseStatus.OPEN
             and policy.can_read_case_normally(actor, case_facts)
         ):
-            raise ConflictError("The case file is closed (zdA); documents cannot be added.")
+            raise ConflictError(N_("The case file is closed (zdA); documents cannot be added."))
         allowed = (
             policy.can_add_document(actor, case_facts)
             if case_facts
@@ -158,9 +161,9 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
             if case_id is not None:
                 case = session.get(CaseFile, case_id)
                 if case is None:
-                    raise NotFoundError("Not found.")
+                    raise NotFoundError(N_("Not found."))
                 if case.status is not CaseStatus.OPEN:
-                    raise ConflictError("The case file is closed; documents cannot be added.")
+                    raise ConflictError(N_("The case file is closed; documents cannot be added."))
             document = new_document(
                 case_id=case_id,
                 title=title,
@@ -213,7 +216,7 @@ def _load_readable(
         select(Document).where(Document.id == document_id).options(selectinload(Document.versions))
     ).scalar()
     if document is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError(N_("Not found."))
     case = uow_session.get(CaseFile, document.case_id) if document.case_id else None
     if case is None:
         return document, None, {} if policy.can_use_inbox(actor) else None
@@ -252,11 +255,11 @@ def open_content(ctx: Context, actor: Actor, document_id: int) -> tuple[ContentV
         except storage.BlobNotFoundError as exc:
             log.error("blob %s of document %s is missing", version.sha256, document.id)
             raise ServiceUnavailableError(
-                "The stored original is missing; the administrators have been notified."
+                N_("The stored original is missing; the administrators have been notified.")
             ) from exc
         except storage.StorageError as exc:
             raise ServiceUnavailableError(
-                "The document store is not reachable. Please try again later."
+                N_("The document store is not reachable. Please try again later.")
             ) from exc
         audit.record(uow.session, actor, "document.download", _subject(document, case), **flags)
         uow.commit()
@@ -308,21 +311,21 @@ def _checked_changes(changes: DocumentChanges) -> DocumentChanges:
     if changes.title is not None:
         title = " ".join(changes.title.split())
         if not title:
-            raise InvalidInputError("A document needs a title.", field="title")
+            raise InvalidInputError(N_("A document needs a title."), field="title")
         if len(title) > MAX_TITLE:
-            raise InvalidInputError("The title is too long (300 characters).", field="title")
+            raise InvalidInputError(N_("The title is too long (300 characters)."), field="title")
     doc_type = None
     if changes.doc_type is not None:
         doc_type = " ".join(changes.doc_type.split())
         if len(doc_type) > MAX_DOC_TYPE:
             raise InvalidInputError(
-                "The document type is too long (60 characters).", field="doc_type"
+                N_("The document type is too long (60 characters)."), field="doc_type"
             )
     received = changes.received_on
     if received is not None and received > datetime.now(UTC).date():
-        raise InvalidInputError("The date of receipt lies in the future.", field="received_on")
+        raise InvalidInputError(N_("The date of receipt lies in the future."), field="received_on")
     if received is not None and received < EARLIEST_RECEIPT:
-        raise InvalidInputError("The date of receipt is before 1950.", field="received_on")
+        raise InvalidInputError(N_("The date of receipt is before 1950."), field="received_on")
     return DocumentChanges(title, doc_type, received)
 
 
@@ -341,7 +344,7 @@ def update_document(
             case_facts = facts(session, actor, case)
             allowed = policy.can_edit_case_metadata(actor, case_facts)
             if not allowed and policy.can_write_notes(actor, case_facts):
-                raise ConflictError("The case file is closed (zdA); it cannot be changed.")
+                raise ConflictError(N_("The case file is closed (zdA); it cannot be changed."))
         if not allowed:
             deny(uow, actor, "document.update", subject)
         changed = [

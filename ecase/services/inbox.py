@@ -18,12 +18,16 @@ from ecase.domain import names, policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import CaseStatus, DocumentStatus
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import CaseFile, Document, DocumentPage, Person
 from ecase.services import audit
 from ecase.services.access import deny
 from ecase.services.context import Context
 from ecase.services.pipeline import STEP_DONE, STEP_INDEX
 from ecase.services.views import DocumentView
+
+MERGED_INTO = N_("The document was merged into document %(document)s; please file that one.")
+NO_SUCH_REFERENCE = N_("There is no case file with Aktenzeichen %(reference)s.")
 
 MAX_INBOX = 200
 MAX_SUGGESTIONS = 5
@@ -189,22 +193,19 @@ def assign_document(ctx: Context, actor: Actor, document_id: int, case_id: int) 
             .options(selectinload(Document.versions))
         ).scalar()
         if document is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         subject = audit.Subject("document", document.id, case_id, None, document.id)
         if not policy.can_use_inbox(actor):
             deny(uow, actor, "document.assign", subject)
         if document.case_id is not None:
-            raise ConflictError("The document is already filed.")
+            raise ConflictError(N_("The document is already filed."))
         if document.superseded_by_id is not None:
-            raise ConflictError(
-                f"The document was merged into document {document.superseded_by_id}; "
-                "please file that one."
-            )
+            raise ConflictError(MERGED_INTO % {"document": document.superseded_by_id})
         case = session.get(CaseFile, case_id)
         if case is None:
-            raise NotFoundError("There is no such case file.", field="case_id")
+            raise NotFoundError(N_("There is no such case file."), field="case_id")
         if case.status is not CaseStatus.OPEN:
-            raise ConflictError("The case file is closed (zdA); documents cannot be added.")
+            raise ConflictError(N_("The case file is closed (zdA); documents cannot be added."))
         document.case_id = case.id
         reindex = document.step == STEP_DONE
         if reindex:
@@ -236,15 +237,13 @@ def assign_by_reference(
         if not policy.can_use_inbox(actor):
             deny(uow, actor, "document.assign", audit.Subject("document", document_id))
         if not reference.strip() or len(reference) > MAX_REFERENCE:
-            raise InvalidInputError("Please type an Aktenzeichen.", field="reference")
+            raise InvalidInputError(N_("Please type an Aktenzeichen."), field="reference")
         normalised = ctx.scheme.normalise(reference)
         case_id = uow.session.execute(
             select(CaseFile.id).where(CaseFile.reference == normalised)
         ).scalar()
     if case_id is None:
-        raise NotFoundError(
-            f"There is no case file with Aktenzeichen {normalised}.", field="reference"
-        )
+        raise NotFoundError(NO_SUCH_REFERENCE % {"reference": normalised}, field="reference")
     return assign_document(ctx, actor, document_id, case_id)
 
 

@@ -12,6 +12,7 @@ from ecase.domain import policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import CaseStatus
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import CaseFile, CaseNote
 from ecase.services import audit
 from ecase.services.access import deny, read_flags
@@ -40,9 +41,9 @@ def clean_body(body: str) -> str:
     """Line breaks are kept (a note is a short letter); trailing blanks and empty notes are not."""
     text = "\n".join(line.rstrip() for line in body.replace("\r\n", "\n").split("\n")).strip()
     if not text:
-        raise InvalidInputError("A note needs some text.", field="body")
+        raise InvalidInputError(N_("A note needs some text."), field="body")
     if len(text) > MAX_NOTE:
-        raise InvalidInputError("The note is too long (10,000 characters).", field="body")
+        raise InvalidInputError(N_("The note is too long (10,000 characters)."), field="body")
     return text
 
 
@@ -68,12 +69,12 @@ def add_note(ctx: Context, actor: Actor, case_id: int, body: str) -> NoteView:
         session = uow.session
         case = session.get(CaseFile, case_id)
         if case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         case_facts = facts(session, actor, case)
         if not policy.can_write_notes(actor, case_facts):
             deny(uow, actor, "note.add", _subject(case))
         if case.status is not CaseStatus.OPEN:
-            raise ConflictError("The case file is closed (zdA); notes cannot be added.")
+            raise ConflictError(N_("The case file is closed (zdA); notes cannot be added."))
         note = CaseNote(case_id=case.id, author_id=actor.user_id, body=text)
         session.add(note)
         session.flush()
@@ -89,7 +90,7 @@ def list_notes(ctx: Context, actor: Actor, case_id: int) -> list[NoteView]:
         session = uow.session
         case = session.get(CaseFile, case_id)
         if case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         case_facts = facts(session, actor, case)
         if not policy.can_read_notes(actor, case_facts):
             deny(uow, actor, "note.list", _subject(case))

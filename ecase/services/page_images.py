@@ -27,6 +27,7 @@ from ecase.domain.actor import Actor
 from ecase.domain.enums import DocumentStatus
 from ecase.domain.errors import NotFoundError, ServiceUnavailableError
 from ecase.domain.media import EXTENSIONS
+from ecase.domain.messages import N_
 from ecase.models import AuditEvent, CaseFile, DerivedFile, Document, DocumentPage
 from ecase.services import audit
 from ecase.services.access import deny
@@ -404,14 +405,14 @@ def read_page_image(
             )
         ).scalar()
         if sha256 is None:
-            raise NotFoundError("This page has no image (yet).")
+            raise NotFoundError(N_("This page has no image (yet)."))
         try:
             with ctx.blobs.open(sha256) as stream:
                 data = stream.read()
         except storage.StorageError as exc:
             log.error("page image %s of document %s unreadable: %s", sha256, document_id, exc)
             raise ServiceUnavailableError(
-                "The page image cannot be read right now. Please try again later."
+                N_("The page image cannot be read right now. Please try again later.")
             ) from exc
         if not _pages_read_recently(session, actor.user_id, document_id):
             audit.record(session, actor, "document.pages", subject, **flags)
@@ -453,13 +454,13 @@ def open_searchable_pdf(
         ).scalar()
         if derived is None:
             raise NotFoundError(
-                "This document has no separate searchable PDF; its original is searchable."
+                N_("This document has no separate searchable PDF; its original is searchable.")
             )
         try:
             stream = ctx.blobs.open(derived.sha256)
         except storage.StorageError as exc:
             raise ServiceUnavailableError(
-                "The document store is not reachable. Please try again later."
+                N_("The document store is not reachable. Please try again later.")
             ) from exc
         audit.record(session, actor, "document.download", _subject(document, case), **flags)
         uow.commit()

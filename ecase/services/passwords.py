@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ecase.domain.errors import InvalidInputError
+from ecase.domain.messages import N_
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -26,7 +27,7 @@ def check_policy(password: str) -> None:
         )
     if password.isdigit() or (password.isalpha() and password.lower() == password):
         raise InvalidInputError(
-            "The password must mix letters with digits, capitals or symbols.", field="password"
+            N_("The password must mix letters with digits, capitals or symbols."), field="password"
         )
 
 

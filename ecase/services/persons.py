@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from ecase.domain import name_matching, names, policy
 from ecase.domain.actor import Actor
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import CaseFile, Person, PersonAlias
 from ecase.models.people import PersonNameKey
 from ecase.services import audit
@@ -41,28 +42,28 @@ class NewPerson:
 def _validated(data: NewPerson) -> NewPerson:
     family = names.clean(data.family_name)
     if not family:
-        raise InvalidInputError("A person needs a family name.", field="family_name")
+        raise InvalidInputError(N_("A person needs a family name."), field="family_name")
     if len(family) > 200:
         raise InvalidInputError(
-            "The family name is too long (200 characters).", field="family_name"
+            N_("The family name is too long (200 characters)."), field="family_name"
         )
     given = names.clean(data.given_names)
     if len(given) > 200:
         raise InvalidInputError(
-            "The given names are too long (200 characters).", field="given_names"
+            N_("The given names are too long (200 characters)."), field="given_names"
         )
     if data.birth_date and data.birth_date > datetime.now(UTC).date():
-        raise InvalidInputError("The birth date lies in the future.", field="birth_date")
+        raise InvalidInputError(N_("The birth date lies in the future."), field="birth_date")
     nationality = (data.nationality or "").strip().upper() or None
     if nationality and not NATIONALITY_RE.match(nationality):
         raise InvalidInputError(
-            "Nationality must be a three-letter ISO 3166 code such as SYR or UKR.",
+            N_("Nationality must be a three-letter ISO 3166 code such as SYR or UKR."),
             field="nationality",
         )
     azr = (data.azr_number or "").replace(" ", "").upper() or None
     if azr and not AZR_RE.match(azr):
         raise InvalidInputError(
-            "The AZR number must be 6 to 20 letters or digits.", field="azr_number"
+            N_("The AZR number must be 6 to 20 letters or digits."), field="azr_number"
         )
     aliases = []
     for alias in data.aliases:
@@ -138,7 +139,7 @@ def get_person(ctx: Context, actor: Actor, person_id: int) -> PersonView:
             select(Person).where(Person.id == person_id).options(selectinload(Person.aliases))
         ).scalar()
         if person is None:
-            raise NotFoundError("No such person.")
+            raise NotFoundError(N_("No such person."))
         audit.record(uow.session, actor, "person.view", subject)
         view = PersonView.of(person)
         uow.commit()
@@ -163,7 +164,7 @@ def search_persons(ctx: Context, actor: Actor, query: str, limit: int = 20) -> l
     parsed = name_matching.parse_person_query(query, ctx.scheme)
     if parsed.is_empty:
         raise InvalidInputError(
-            "Please enter a name, a birth date, an AZR number or an Aktenzeichen.", field="q"
+            N_("Please enter a name, a birth date, an AZR number or an Aktenzeichen."), field="q"
         )
     limit = max(1, min(limit, MAX_LIST))
     with ctx.uow() as uow:

@@ -24,6 +24,7 @@ import storage
 from ecase.domain.enums import DocumentStatus
 from ecase.domain.errors import ServiceUnavailableError
 from ecase.domain.media import EXTENSIONS
+from ecase.domain.messages import N_
 from ecase.models import (
     CaseFile,
     DerivedFile,
@@ -45,7 +46,12 @@ MAX_ATTEMPTS = 5
 COPY_CHUNK = 1024 * 1024
 
 
-INTERNAL_ERROR = "Internal error while processing; the administrators can see the log."
+SERVICE_UNAVAILABLE = N_(
+    "A service needed for processing (storage, database, search index or OCR engine) "
+    "was unavailable; processing resumes automatically once it is back "
+    "(ecase reconcile)."
+)
+INTERNAL_ERROR = N_("Internal error while processing; the administrators can see the log.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +124,7 @@ def _transient(ctx: Context, document_id: int, attempt: int, exc: Exception) -> 
         _fail(
             ctx,
             document_id,
-            "A service needed for processing (storage, database, search index or OCR engine) "
-            "was unavailable; processing resumes automatically once it is back "
-            "(ecase reconcile).",
+            SERVICE_UNAVAILABLE,
             transient=True,
         )
         return Outcome(document_id, DocumentStatus.FAILED.value)

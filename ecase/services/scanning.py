@@ -36,6 +36,7 @@ from ecase.domain.errors import (
     ServiceUnavailableError,
 )
 from ecase.domain.media import EXTENSIONS
+from ecase.domain.messages import N_
 from ecase.models import CaseFile, Document, DocumentVersion, ScanBatch, User
 from ecase.services import audit
 from ecase.services.access import deny
@@ -43,6 +44,12 @@ from ecase.services.audit_log import spreadsheet_cell
 from ecase.services.context import Context
 from ecase.services.documents import _store_original, new_document
 from ecase.services.pipeline import MAX_ATTEMPTS, backoff_seconds
+
+# Stored on batches and documents and shown later, so translated where they are shown.
+DUPLICATE_BATCH = N_("Duplicate of batch %(batch)s; nothing was filed again.")
+UNKNOWN_REFERENCE = N_("Separator sheet names unknown Aktenzeichen %(reference)s")
+CLOSED_REFERENCE = N_("Separator sheet names the closed case file %(reference)s")
+NOTE_TOO_LONG = N_("The note is too long (%(limit)s characters).")
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +59,8 @@ MAX_NOTE = 2000
 COPY_CHUNK = 1024 * 1024
 
 RECEIVED, SPLITTING, DONE, FAILED = "received", "splitting", "done", "failed"
-NOTHING_TO_FILE = "No pages besides separator sheets; nothing was filed."
-INTERNAL_ERROR = "Internal error while splitting; the administrators can see the log."
+NOTHING_TO_FILE = N_("No pages besides separator sheets; nothing was filed.")
+INTERNAL_ERROR = N_("Internal error while splitting; the administrators can see the log.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +187,7 @@ def ingest_file(
             )
             if earlier is not None:
                 batch.status = DONE
-                batch.status_reason = f"Duplicate of batch {earlier}; nothing was filed again."
+                batch.status_reason = DUPLICATE_BATCH % {"batch": earlier}
                 batch.finished_at = datetime.now(UTC)
             session.add(batch)
             session.flush()
@@ -320,7 +327,7 @@ def _split(ctx: Context, batch_id: int) -> str:
     with ctx.uow() as uow:
         batch = uow.session.get(ScanBatch, batch_id)
         if batch is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         sha256, suffix = batch.source_sha256, EXTENSIONS.get(batch.media_type, ".bin")
     workdir = Path(tempfile.mkdtemp(prefix="ecase-batch-"))
     try:
@@ -420,9 +427,9 @@ def _target_case(
         select(CaseFile).where(CaseFile.reference.in_({normalised, reference}))
     ).scalar()
     if case is None:
-        return None, f"Separator sheet names unknown Aktenzeichen {reference}"
+        return None, UNKNOWN_REFERENCE % {"reference": reference}
     if case.status is not CaseStatus.OPEN:
-        return None, f"Separator sheet names the closed case file {case.reference}"
+        return None, CLOSED_REFERENCE % {"reference": case.reference}
     return case, None
 
 
@@ -500,7 +507,7 @@ def _read(ctx: Context, actor: Actor, batch_id: int, action: str) -> BatchView:
         batch = uow.session.get(ScanBatch, batch_id)
         subject = audit.Subject("scan_batch", batch_id)
         if batch is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         if not policy.can_read_scan_protocol(actor):
             deny(uow, actor, action, subject)
         view = _view(uow.session, batch)
@@ -515,21 +522,21 @@ def confirm_quality_check(
     """Record the clerk's visual check (Sichtkontrolle) of a split batch: who, when, how."""
     if mode not in QUALITY_MODES:
         raise InvalidInputError(
-            "The quality check is either 'sampled' or 'complete'.", field="mode"
+            N_("The quality check is either 'sampled' or 'complete'."), field="mode"
         )
     note = note.strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInputError(f"The note is too long ({MAX_NOTE} characters).", field="note")
+        raise InvalidInputError(NOTE_TOO_LONG % {"limit": MAX_NOTE}, field="note")
     with ctx.uow() as uow:
         session = uow.session
         batch = session.get(ScanBatch, batch_id)
         subject = audit.Subject("scan_batch", batch_id)
         if batch is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         if not policy.can_scan(actor):
             deny(uow, actor, "scan.quality_check", subject)
         if batch.status not in (DONE, FAILED):
-            raise ConflictError("The batch is still being split; check it once it is done.")
+            raise ConflictError(N_("The batch is still being split; check it once it is done."))
         batch.quality_check = mode
         batch.quality_checked_by_id = actor.user_id
         batch.quality_checked_at = datetime.now(UTC)

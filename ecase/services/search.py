@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ecase.domain import policy
 from ecase.domain.actor import Actor
 from ecase.domain.errors import InvalidInputError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import CaseFile
 from ecase.services import audit
 from ecase.services.access import deny
@@ -51,16 +52,16 @@ def scope_for(ctx: Context, actor: Actor) -> Scope:
 def search_documents(ctx: Context, actor: Actor, request: SearchRequest) -> SearchResult:
     text = " ".join(request.text.split())
     if not text:
-        raise InvalidInputError("Please enter something to search for.", field="q")
+        raise InvalidInputError(N_("Please enter something to search for."), field="q")
     if len(text) > MAX_QUERY:
-        raise InvalidInputError("The search text is too long (500 characters).", field="q")
+        raise InvalidInputError(N_("The search text is too long (500 characters)."), field="q")
     if not 1 <= request.limit <= MAX_LIMIT or not 0 <= request.offset <= MAX_OFFSET:
-        raise InvalidInputError("limit or offset is out of range.", field="limit")
+        raise InvalidInputError(N_("limit or offset is out of range."), field="limit")
     if request.case_id is not None:
         with ctx.uow() as uow:
             case = uow.session.get(CaseFile, request.case_id)
             if case is None:
-                raise NotFoundError("Not found.")
+                raise NotFoundError(N_("Not found."))
             if not policy.can_read_case(actor, facts(uow.session, actor, case)):
                 deny(uow, actor, "search", audit.Subject("case", case.id, case.id, case.person_id))
     scope = scope_for(ctx, actor)

@@ -14,6 +14,7 @@ import pyotp
 from ecase.domain.actor import Actor
 from ecase.domain.enums import Outcome
 from ecase.domain.errors import AuthenticationError, ConflictError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import User
 from ecase.services import audit
 from ecase.services.context import Context
@@ -46,9 +47,9 @@ def begin_enrolment(ctx: Context, actor: Actor) -> Enrolment:
     with ctx.uow() as uow:
         user = uow.session.get(User, actor.user_id)
         if user is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         if user.totp_enabled_at is not None:
-            raise ConflictError("A second factor is already set up for this account.")
+            raise ConflictError(N_("A second factor is already set up for this account."))
         if not user.totp_secret:
             user.totp_secret = pyotp.random_base32()
             uow.commit()
@@ -62,10 +63,10 @@ def confirm_enrolment(ctx: Context, actor: Actor, code: str) -> list[str]:
     with ctx.uow() as uow:
         user = uow.session.get(User, actor.user_id)
         if user is None or not user.totp_secret or user.totp_enabled_at is not None:
-            raise ConflictError("There is no second factor waiting for confirmation.")
+            raise ConflictError(N_("There is no second factor waiting for confirmation."))
         step = _matching_step(user.totp_secret, code, None)
         if step is None:
-            raise AuthenticationError("The code does not match; check the time on your device.")
+            raise AuthenticationError(N_("The code does not match; check the time on your device."))
         codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
         user.totp_enabled_at = datetime.now(UTC)
         user.totp_last_step = step
@@ -96,7 +97,7 @@ def verify(ctx: Context, actor: Actor, code: str) -> None:
     with ctx.uow() as uow:
         user = uow.session.get(User, actor.user_id)
         if user is None or not user.totp_secret or user.totp_enabled_at is None:
-            raise ConflictError("No second factor is set up for this account.")
+            raise ConflictError(N_("No second factor is set up for this account."))
         step = _matching_step(user.totp_secret, code, user.totp_last_step)
         method = "totp"
         if step is not None:
@@ -114,7 +115,7 @@ def verify(ctx: Context, actor: Actor, code: str) -> None:
                     outcome=Outcome.DENIED,
                 )
                 uow.commit()
-                raise AuthenticationError("The code is not valid.")
+                raise AuthenticationError(N_("The code is not valid."))
             hashes.remove(candidate)
             user.recovery_code_hashes = json.dumps(hashes)
             method = f"recovery code ({len(hashes)} left)"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ecase.domain import policy
 from ecase.domain.actor import Actor
 from ecase.domain.errors import InvalidInputError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import CaseFile
 from ecase.services import audit
 from ecase.services.access import deny
@@ -41,7 +42,7 @@ def sheet_specs(
     unreadable references raise ``NotFoundError`` naming the Aktenzeichen.
     """
     if blank < 0:
-        raise InvalidInputError("The number of sheets cannot be negative.", field="count")
+        raise InvalidInputError(N_("The number of sheets cannot be negative."), field="count")
     if len(references) + blank > MAX_SHEETS:
         raise InvalidInputError(
             f"At most {MAX_SHEETS} separator sheets at once, please.", field="count"
@@ -97,12 +98,12 @@ def sheets_pdf(ctx: Context, actor: Actor, case_id: int | None, count: int = 1) 
         raise InvalidInputError(f"Between 1 and {MAX_SHEETS} sheets, please.", field="count")
     if case_id is None:
         if not (policy.can_use_inbox(actor) or policy.can_create_case(actor)):
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         return render_sheet_pdf(sheet_specs(ctx, actor, [], blank=count))
     with ctx.uow() as uow:
         reference = uow.session.execute(
             select(CaseFile.reference).where(CaseFile.id == case_id)
         ).scalar()
     if reference is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError(N_("Not found."))
     return render_sheet_pdf(sheet_specs(ctx, actor, [reference] * count))

@@ -10,6 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecase.domain.errors import ServiceUnavailableError
+from ecase.domain.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class UnitOfWork:
     @property
     def session(self) -> Session:
         if self._session is None:
-            raise RuntimeError("the unit of work is not open")
+            raise RuntimeError(N_("the unit of work is not open"))
         return self._session
 
     def __enter__(self) -> UnitOfWork:
@@ -54,7 +55,7 @@ class UnitOfWork:
             # Connection lost, server down, or SQLite busy past its timeout: nothing was
             # recorded, and the caller can only retry later.
             raise ServiceUnavailableError(
-                "The database is not reachable or busy; nothing was saved. Please try again."
+                N_("The database is not reachable or busy; nothing was saved. Please try again.")
             ) from exc
 
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from ecase.domain.actor import Actor
 from ecase.domain.enums import Outcome, Role
 from ecase.domain.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import ApiToken, Team, User
 from ecase.services import audit, passwords
 from ecase.services.context import Context
@@ -60,7 +61,7 @@ def create_team(ctx: Context, actor: Actor | None, name: str) -> int:
     """Idempotent: an existing team of that name is returned, so setup scripts can rerun."""
     clean = " ".join(name.split())
     if not clean or len(clean) > 100:
-        raise InvalidInputError("A team needs a name of at most 100 characters.", field="name")
+        raise InvalidInputError(N_("A team needs a name of at most 100 characters."), field="name")
     with ctx.uow() as uow:
         team = uow.session.execute(select(Team).where(Team.name == clean)).scalar()
         if team is None:
@@ -86,7 +87,7 @@ def create_user(
     name = username.strip().lower()
     if not USERNAME_RE.match(name):
         raise InvalidInputError(
-            "User names are 2-64 characters: lower-case letters, digits, '.', '_' or '-'.",
+            N_("User names are 2-64 characters: lower-case letters, digits, '.', '_' or '-'."),
             field="username",
         )
     try:
@@ -177,7 +178,7 @@ def authenticate_password(
                 ),
             )
             uow.commit()
-            raise AuthenticationError("Unknown user name or wrong password.")
+            raise AuthenticationError(N_("Unknown user name or wrong password."))
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
         user.previous_login_at = user.last_login_at
@@ -204,10 +205,10 @@ def change_password(ctx: Context, actor: Actor, current: str, new: str) -> None:
     with ctx.uow() as uow:
         user = uow.session.get(User, actor.user_id)
         if user is None or not passwords.verify_password(user.password_hash, current):
-            raise AuthenticationError("The current password is not correct.")
+            raise AuthenticationError(N_("The current password is not correct."))
         if passwords.verify_password(user.password_hash, new):
             raise InvalidInputError(
-                "The new password must differ from the old one.", field="password"
+                N_("The new password must differ from the old one."), field="password"
             )
         user.password_hash = passwords.hash_password(new)
         user.password_changed_at = datetime.now(UTC)

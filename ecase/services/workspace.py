@@ -20,6 +20,7 @@ from ecase.domain import policy
 from ecase.domain.actor import Actor
 from ecase.domain.enums import CaseStatus, Role
 from ecase.domain.errors import ConflictError, NotFoundError
+from ecase.domain.messages import N_
 from ecase.models import BreakGlassGrant, CaseFile, Document, Person, RecentCaseView, User
 from ecase.services import audit, persons
 from ecase.services.access import deny, read_flags
@@ -231,7 +232,7 @@ def open_case_file(ctx: Context, actor: Actor, case_id: int) -> CaseFilePage:
             .options(*_case_options(), selectinload(CaseFile.assignee))
         ).scalar()
         if case is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         subject = audit.Subject("case", case.id, case.id, case.person_id)
         facts = policy.CaseFacts(
             team_id=case.team_id,
@@ -280,7 +281,7 @@ def editable_document(ctx: Context, actor: Actor, document_id: int) -> DocumentV
             .options(selectinload(Document.versions))
         ).scalar()
         if document is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         case = session.get(CaseFile, document.case_id) if document.case_id else None
         subject = audit.Subject(
             "document", document.id, document.case_id, case.person_id if case else None, document.id
@@ -296,7 +297,7 @@ def editable_document(ctx: Context, actor: Actor, document_id: int) -> DocumentV
             )
             allowed = policy.can_edit_case_metadata(actor, facts)
             if not allowed and policy.can_write_notes(actor, facts):
-                raise ConflictError("The case file is closed (zdA); it cannot be changed.")
+                raise ConflictError(N_("The case file is closed (zdA); it cannot be changed."))
         if not allowed:
             deny(uow, actor, "document.view", subject)
         audit.record(session, actor, "document.view", subject)
@@ -343,7 +344,7 @@ def person_files(ctx: Context, actor: Actor, person_id: int) -> PersonFiles:
             select(Person).where(Person.id == person_id).options(selectinload(Person.aliases))
         ).scalar()
         if person is None:
-            raise NotFoundError("Not found.")
+            raise NotFoundError(N_("Not found."))
         files = _readable_files_of(session, actor, [person.id])[person.id]
         audit.record(session, actor, "person.view", subject, reason=f"{len(files)} files shown")
         view = PersonFiles(PersonView.of(person), tuple(files))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ecase.domain.errors import EcaseError
+from ecase.http.i18n import localised
 from ecase.services.cases import MemberView
 from ecase.services.views import DocumentView
 
@@ -17,9 +18,9 @@ def field_errors(form: FlaskForm, error: EcaseError) -> None:
     """Show a service's refusal next to the field it names, or above the form otherwise."""
     field = form._fields.get(error.field or "")
     if field is not None:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, localised(error.message)]
     else:
-        flash(error.message, "error")
+        flash(localised(error.message), "error")
 
 
 def assignee_choices(members: Iterable[MemberView]) -> list[tuple[str, str]]:

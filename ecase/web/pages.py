@@ -21,6 +21,7 @@ from ecase.domain.errors import (
 from ecase.http.auth import SessionUser, client_address, current_actor, session_user
 from ecase.http.context import service_context
 from ecase.http.downloads import attachment_response
+from ecase.http.i18n import localised
 from ecase.services import cases, documents, notes, sessions, users, workspace
 from ecase.services import second_factor as second_factor_service
 from ecase.web.forms import (
@@ -137,7 +138,7 @@ def change_password() -> str | BaseResponse:
         try:
             users.change_password(service_context(), actor, form.current.data, form.new.data)
         except (AuthenticationError, InvalidInputError) as exc:
-            flash(exc.message, "error")
+            flash(localised(exc.message), "error")
         else:
             logout_user()
             session.clear()
@@ -217,7 +218,7 @@ def case(case_id: int) -> str | BaseResponse | tuple[str, int]:
         except (NotFoundError, ServiceUnavailableError):
             raise
         except EcaseError as exc:
-            flash(exc.message, "error")
+            flash(localised(exc.message), "error")
         else:
             flash(_("The document was received and is being processed."), "info")
             return redirect(url_for("pages.case", case_id=case_id))
@@ -231,7 +232,7 @@ def add_note(case_id: int) -> BaseResponse | tuple[str, int]:
         try:
             notes.add_note(service_context(), current_actor(), case_id, form.body.data)
         except InvalidInputError as exc:
-            form.body.errors = [exc.message]
+            form.body.errors = [localised(exc.message)]
         else:
             flash(_("The note was added to the file."), "info")
             return redirect(url_for("pages.case", case_id=case_id, _anchor="notes"))

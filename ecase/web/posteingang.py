@@ -34,6 +34,7 @@ from ecase.domain.errors import (
 from ecase.http.auth import current_actor, session_user
 from ecase.http.context import service_context
 from ecase.http.errors import STATUS_FOR
+from ecase.http.i18n import localised
 from ecase.services import document_edits, inbox, scanning, sheets
 
 bp = Blueprint("posteingang", __name__)
@@ -101,11 +102,11 @@ def _act(action: Callable[[], str], anchor: str = "") -> BaseResponse:
     except NotFoundError as exc:
         if exc.field is None:  # the object is missing or hidden: the same 404 as elsewhere
             raise
-        flash(exc.message, "error")
+        flash(localised(exc.message), "error")
     except ServiceUnavailableError:
         raise
     except EcaseError as exc:
-        flash(exc.message, "error")
+        flash(localised(exc.message), "error")
     return redirect(url_for("posteingang.inbox_page") + (f"#{anchor}" if anchor else ""))
 
 
@@ -215,7 +216,7 @@ def sheets_pdf() -> Response:
 def _json_error(exc: EcaseError) -> Response:
     """An upload refusal for the script on the upload page, with the message to show."""
     status = next((code for cls, code in STATUS_FOR.items() if isinstance(exc, cls)), 400)
-    response = jsonify({"ok": False, "message": exc.message, "field": exc.field})
+    response = jsonify({"ok": False, "message": localised(exc.message), "field": exc.field})
     response.status_code = status
     return response
 
@@ -268,7 +269,7 @@ def upload() -> str | BaseResponse:
         except NotFoundError:
             raise
         except EcaseError as exc:
-            flash(_("%(name)s: %(message)s", name=name, message=exc.message), "error")
+            flash(_("%(name)s: %(message)s", name=name, message=localised(exc.message)), "error")
         else:
             flash(_("%(name)s: received as scan batch %(id)s.", name=name, id=batch.id), "info")
     return redirect(url_for("posteingang.upload"))
@@ -297,7 +298,7 @@ def batch(batch_id: int) -> str | BaseResponse:
         except (NotFoundError, ServiceUnavailableError):
             raise
         except EcaseError as exc:
-            flash(exc.message, "error")
+            flash(localised(exc.message), "error")
         else:
             flash(_("The quality check was recorded."), "info")
         return redirect(url_for("posteingang.batch", batch_id=batch_id))

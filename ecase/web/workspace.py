@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
+from ecase.http.i18n import localised
 from ecase.services import workspace
 from ecase.services.search import SearchRequest
 from ecase.services.workspace import PersonHit, SearchPage
@@ -31,7 +32,7 @@ def persons() -> tuple[str, int]:
         try:
             hits = workspace.find_persons(service_context(), current_actor(), query)
         except InvalidInputError as exc:
-            error = exc.message
+            error = localised(exc.message)
     status = 400 if error else 200
     return render_template("persons.html", query=query, hits=hits, error=error), status
 
@@ -116,7 +117,7 @@ def search() -> tuple[str, int]:
         try:
             found = workspace.search_files(service_context(), current_actor(), search_request)
         except InvalidInputError as exc:
-            form.errors[exc.field if exc.field in {"q", "case"} else "q"] = exc.message
+            form.errors[exc.field if exc.field in {"q", "case"} else "q"] = localised(exc.message)
     pages = 0
     if found is not None:
         pages = min(MAX_PAGE, max(1, -(-found.result.total // PAGE_SIZE)))

@@ -158,7 +158,10 @@ def test_filing_by_typed_reference_and_unknown_reference(
     doc_id = scan("Kein Hinweis im Text")
     unknown = reference[:-1] + ("9" if reference[-1] != "9" else "8")
     page = _post(clerk_web, f"/inbox/{doc_id}/file", {"reference": unknown})
-    assert f"There is no case file with Aktenzeichen {unknown}" in page
+    assert (
+        f"There is no case file with Aktenzeichen {unknown}" in page
+        or f"Es gibt keine Akte mit dem Aktenzeichen {unknown}" in page
+    )
     page = _post(clerk_web, f"/inbox/{doc_id}/file", {"reference": "kein zeichen"})
     assert "not a valid Aktenzeichen" in page
     assert _document(ctx, doc_id).case_id is None
@@ -377,10 +380,13 @@ def test_upload_by_script_answers_each_file_with_json(ctx: Context, clerk_web: F
 
     rejected = _upload(clerk_web, (b"just some words, no scan", "notiz.txt"))
     assert rejected.status_code == 415
-    assert "PDF, TIFF, PNG or JPEG" in rejected.json["message"]
+    assert (
+        "PDF, TIFF, PNG or JPEG" in rejected.json["message"]
+        or "PDF-, TIFF-, PNG- oder JPEG-Dateien" in rejected.json["message"]
+    )
     empty = _upload(clerk_web, (b"", "leer.pdf"))
     assert empty.status_code == 400
-    assert "empty" in empty.json["message"]
+    assert "empty" in empty.json["message"] or "leer" in empty.json["message"]
     two = _upload(clerk_web, (b"%PDF-1.4", "a.pdf"), (b"%PDF-1.4", "b.pdf"))
     assert two.status_code == 400
     assert "exactly one file" in two.json["message"] or "genau eine Datei" in two.json["message"]
@@ -399,8 +405,11 @@ def test_upload_without_script_takes_several_files_and_names_each_outcome(
     )
     assert response.status_code == 302
     page = clerk_web.get(response.headers["Location"]).get_data(as_text=True)
-    assert "brief.pdf: received as scan batch" in page
-    assert "bild.gif: This file type is not accepted" in page
+    assert "brief.pdf: received as scan batch" in page or "brief.pdf: eingegangen als" in page
+    assert (
+        "bild.gif: This file type is not accepted" in page
+        or "bild.gif: Dieser Dateityp ist nicht zulässig" in page
+    )
 
 
 def test_upload_page_is_for_clerks_only(app: Flask, make_user: Callable[..., StaffUser]) -> None:

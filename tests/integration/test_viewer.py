@@ -86,7 +86,7 @@ def test_viewer_shows_page_images_text_and_downloads(
     doc_id = _ready(ctx, web, caseworker, text_pdf([["Seite eins"], ["Seite zwei"]]))
 
     before = web.get(f"/documents/{doc_id}").get_data(as_text=True)
-    assert "still being prepared" in before
+    assert "still being prepared" in before or "noch vorbereitet" in before
     assert "<img" not in before.split('class="viewer-pages"')[1]
     assert "Seite eins mit Mietvertrag" in before  # the text is there before the images
 

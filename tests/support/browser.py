@@ -13,6 +13,7 @@ import pytest
 from tests.support.services import in_ci
 
 CHROMIUM_FLAGS = [
+    "--lang=de-DE",  # the office's browsers: German file pickers and date fields
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
