@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
+from babel import dates as babel_dates
 from flask import Flask, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    get_locale,
+    get_translations,
+    gettext,
+)
+from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from ecase.domain.messages import localise
 
@@ -38,16 +51,20 @@ def role_label(role: str) -> str:
     return str(labels.get(str(role), role))
 
 
+# Lazy: a label is translated when it is shown, so a 500-row table costs 500 look-ups,
+# not 3,000 (building the whole dict per call translated every label every time).
+_STATUS_LABELS = {
+    "open": _l("open"),
+    "closed": _l("closed (zdA)"),
+    "received": _l("received"),
+    "processing": _l("processing"),
+    "ready": _l("ready"),
+    "failed": _l("failed"),
+}
+
+
 def status_label(status: str) -> str:
-    labels = {
-        "open": _("open"),
-        "closed": _("closed (zdA)"),
-        "received": _("received"),
-        "processing": _("processing"),
-        "ready": _("ready"),
-        "failed": _("failed"),
-    }
-    return str(labels.get(str(status), status))
+    return str(_STATUS_LABELS.get(str(status), status))
 
 
 def error_title(status: int) -> str:
@@ -65,8 +82,14 @@ def error_title(status: int) -> str:
     return str(titles.get(status, _("An error occurred")))
 
 
-def _format_date(value: date) -> str:
-    return str(format_date(value, "medium"))
+@pass_context
+def _format_date(context: Context, value: date) -> str:
+    # The render's locale, found once (see _request_gettext); a date has no time zone to
+    # convert, so Babel alone gives what flask_babel.format_date would, per row faster.
+    locale = context.get("babel_locale")
+    if locale is None:
+        return str(format_date(value, "medium"))
+    return str(babel_dates.format_date(value, "medium", locale=locale))
 
 
 def _format_datetime(value: datetime) -> str:
@@ -87,8 +110,39 @@ def localised(message: str) -> str:
     return localise(message, gettext)
 
 
+def _request_gettext() -> dict[str, Any]:
+    """Template ``_()`` bound to this request's catalogue, looked up once per render.
+
+    Flask-Babel's own callables find the catalogue again on every call (about 20 µs
+    through the context-local proxies); a case page with 500 documents calls them
+    thousands of times. Same behaviour as Jinja's newstyle gettext: autoescape-aware,
+    ``%(name)s`` placeholders filled from keyword arguments.
+    """
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = translations.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - our catalogue, as Jinja does; % escapes values
+        rendered: str = text % variables
+        return rendered
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
+        variables.setdefault("num", n)
+        text = translations.ngettext(singular, plural, n)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - our catalogue, as Jinja does; % escapes values
+        rendered: str = text % variables
+        return rendered
+
+    return {"gettext": gettext, "ngettext": ngettext, "babel_locale": get_locale()}
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_domain="messages")
+    app.context_processor(_request_gettext)
     app.jinja_env.globals.update(
         role_label=role_label,
         status_label=status_label,
