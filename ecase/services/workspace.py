@@ -82,6 +82,8 @@ class CaseFilePage:
     may_edit: bool
     may_upload: bool
     break_glass: bool
+    # All documents of the file; ``case.documents`` may hold only the newest of them.
+    document_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +224,14 @@ def _remember_view(session: Session, actor: Actor, case_id: int) -> None:
         )
 
 
-def open_case_file(ctx: Context, actor: Actor, case_id: int) -> CaseFilePage:
-    """The case page: file, documents, notes and permissions, recorded as one ``case.view``."""
+def open_case_file(
+    ctx: Context, actor: Actor, case_id: int, *, document_limit: int | None = None
+) -> CaseFilePage:
+    """The case page: file, documents, notes and permissions, recorded as one ``case.view``.
+
+    ``document_limit`` keeps only the newest documents: a file of 500 letters opens over a
+    weak line with the recent ones, and the rest is one click away.
+    """
     with ctx.uow() as uow:
         session = uow.session
         case = session.execute(
@@ -242,12 +250,21 @@ def open_case_file(ctx: Context, actor: Actor, case_id: int) -> CaseFilePage:
         )
         if not policy.can_read_case(actor, facts):
             deny(uow, actor, "case.view", subject)
-        documents = session.execute(
+        newest_first = (
             select(Document)
             .where(Document.case_id == case.id)
             .options(selectinload(Document.versions))
-            .order_by(Document.received_on, Document.id)
-        ).scalars()
+            .order_by(Document.received_on.desc(), Document.id.desc())
+        )
+        if document_limit is not None:
+            newest_first = newest_first.limit(document_limit)
+        documents = list(session.execute(newest_first).scalars())
+        documents.reverse()
+        total = len(documents)
+        if document_limit is not None:  # always, so the page's query count stays constant
+            total = session.execute(
+                select(func.count()).select_from(Document).where(Document.case_id == case.id)
+            ).scalar_one()
         may_read_notes = policy.can_read_notes(actor, facts)
         notes = notes_of(session, case.id) if may_read_notes else []
         may_edit = policy.can_edit_case_metadata(actor, facts)
@@ -264,6 +281,7 @@ def open_case_file(ctx: Context, actor: Actor, case_id: int) -> CaseFilePage:
             may_edit=may_edit,
             may_upload=policy.can_add_document(actor, facts),
             break_glass=policy.reads_under_break_glass(actor, facts),
+            document_total=total,
         )
         audit.record(session, actor, "case.view", subject, **read_flags(actor, facts))
         _remember_view(session, actor, case.id)

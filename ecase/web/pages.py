@@ -41,6 +41,8 @@ from ecase.web.helpers import (
 )
 
 bp = Blueprint("pages", __name__)
+# The newest documents a case page shows at first; the rest is behind "show all".
+DOCUMENTS_SHOWN = 100
 bp.add_app_template_global(document_href)
 
 
@@ -178,7 +180,9 @@ def _case_page(
 ) -> tuple[str, int]:
     """Render the case page; forms handed in keep what the user typed and their errors."""
     actor = current_actor()
-    page = workspace.open_case_file(service_context(), actor, case_id)
+    show_all = request.args.get("all") == "1"
+    limit = None if show_all else DOCUMENTS_SHOWN
+    page = workspace.open_case_file(service_context(), actor, case_id, document_limit=limit)
     order = request.args.get("order", "date")
     if order not in ORDERS:
         order = "date"
@@ -192,6 +196,7 @@ def _case_page(
         page=page,
         case=page.case,
         order=order,
+        show_all=show_all,
         groups=group_documents(page.case.documents, order),
         form=upload or UploadForm(),
         note_form=note or NoteForm(formdata=None),

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from ecase.models import AuditEvent, CaseFile, Document, RecentCaseView, User
 from ecase.services import break_glass, cases, documents, persons, pipeline
 from ecase.services.context import Context
+from ecase.web import pages
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.fakes import ScriptedExtractor
 from tests.support.files import minimal_pdf
@@ -548,3 +549,23 @@ def test_posteingang_documents_are_edited_by_clerks_not_by_caseworkers(
     assert edited.status_code == 200
     assert (edited.json["title"], edited.json["doc_type"]) == ("Schreiben", "Post")
     assert client.patch(url, json={}, headers=clerk.headers).status_code == 400
+
+
+def test_a_large_file_opens_with_its_newest_documents_and_shows_all_on_request(
+    ctx: Context, client: FlaskClient, caseworker: StaffUser, make_file: Callable[..., File]
+) -> None:
+    case_id = make_file(caseworker, docs=()).case
+    for number in range(pages.DOCUMENTS_SHOWN + 5):
+        upload = documents.Upload(
+            stream=io.BytesIO(minimal_pdf()), filename="brief.pdf", title=f"Brief Nummer {number}"
+        )
+        documents.add_document(ctx, caseworker.actor, case_id, upload)
+    _login_en(client, caseworker)
+    first = _html(client, f"/cases/{case_id}")
+    assert f"({pages.DOCUMENTS_SHOWN + 5})" in first
+    assert f"Showing the newest {pages.DOCUMENTS_SHOWN} of {pages.DOCUMENTS_SHOWN + 5}" in first
+    assert f"Brief Nummer {pages.DOCUMENTS_SHOWN + 4}<" in first
+    assert "Brief Nummer 0<" not in first
+    everything = _html(client, f"/cases/{case_id}?order=type&all=1")
+    assert "Brief Nummer 0<" in everything
+    assert "Showing the newest" not in everything
