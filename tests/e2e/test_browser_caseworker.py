@@ -8,7 +8,6 @@ docs/caseworker-guide.md (``sachbearbeitung-*.png``).
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from pathlib import Path
@@ -17,16 +16,14 @@ from typing import Any
 import pyotp
 import pytest
 import requests
-from PIL import Image, ImageDraw, ImageFont
 
 from tests.support.browser import browser_page, screenshot_dir
-from tests.support.files import minimal_pdf
+from tests.support.files import minimal_pdf, scanned_png
 from tests.support.server import PASSWORD, base_env, serve
 from tests.support.tesseract import require_tesseract
 
 pytestmark = pytest.mark.slow
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 LETTER = (
     "Stadt Musterhausen - Wohnungsamt",
     "",
@@ -39,15 +36,7 @@ LETTER = (
 
 
 def scanned_letter() -> bytes:
-    """A page as a scanner delivers it: an image with no text layer, read by tesseract."""
-    page = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(str(FONT), 44) if FONT.exists() else ImageFont.load_default()
-    for i, line in enumerate(LETTER):
-        draw.text((160, 220 + i * 80), line, fill=0, font=font)
-    out = io.BytesIO()
-    page.save(out, format="PNG", dpi=(200, 200))
-    return out.getvalue()
+    return scanned_png(LETTER)
 
 
 def _shot(page: Any, name: str) -> None:

@@ -10,7 +10,6 @@ saved as the screenshots of docs/guides/posteingang.md (``posteingang-*.png``).
 from __future__ import annotations
 
 import base64
-import io
 import re
 import time
 from pathlib import Path
@@ -19,16 +18,15 @@ from typing import Any
 import pyotp
 import pytest
 import requests
-from PIL import Image, ImageDraw, ImageFont
 
 from ocr.samples import text_pdf
 from tests.support.browser import browser_page, screenshot_dir
+from tests.support.files import scanned_png
 from tests.support.server import PASSWORD, base_env, serve
 from tests.support.tesseract import require_tesseract
 
 pytestmark = pytest.mark.slow
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 TEAM = "Sachgebiet 32"
 
 DROP_SCRIPT = """([name, data, type]) => {
@@ -50,14 +48,7 @@ def scanned_form() -> bytes:
         "Frau Olena Petrenko, geboren am 12.08.1987,",
         "ist seit dem 01.03.2024 in der Gartenstrasse 5 gemeldet.",
     )
-    page = Image.new("L", (1654, 2339), 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(str(FONT), 44) if FONT.exists() else ImageFont.load_default()
-    for i, line in enumerate(lines):
-        draw.text((160, 220 + i * 80), line, fill=0, font=font)
-    out = io.BytesIO()
-    page.save(out, format="PNG", dpi=(200, 200))
-    return out.getvalue()
+    return scanned_png(lines)
 
 
 def _shot(page: Any, name: str) -> None:

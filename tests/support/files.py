@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import zlib
+from collections.abc import Sequence
 
-from ocr.samples import build_pdf
+from ocr.samples import build_pdf, render_page
 
 
 def minimal_pdf(text: str = "Hallo ecase") -> bytes:
@@ -33,3 +35,10 @@ def tiny_png() -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
+
+
+def scanned_png(lines: Sequence[str], *, dpi: int = 200) -> bytes:
+    """A page as a scanner delivers it: an image with no text layer, for tesseract to read."""
+    out = io.BytesIO()
+    render_page(lines, dpi=dpi, font_pt=16.0).save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()
