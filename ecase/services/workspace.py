@@ -283,8 +283,9 @@ def open_case_file(
             break_glass=policy.reads_under_break_glass(actor, facts),
             document_total=total,
         )
-        audit.record(session, actor, "case.view", subject, **read_flags(actor, facts))
         _remember_view(session, actor, case.id)
+        # Last before the commit: the log's head row stays locked only for the commit.
+        audit.record(session, actor, "case.view", subject, **read_flags(actor, facts))
         uow.commit()
     return page
 
