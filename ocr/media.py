@@ -21,17 +21,31 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
+# PDF white-space (ISO 32000-2, 7.2.3) minus NUL: a run of NULs is padding or a damaged
+# transfer, not something a producer writes before the header.
+_PDF_LEADING_WHITESPACE = b" \t\n\r\f"
+
+
 def detect_media_type(head: bytes) -> str:
     """Return the media type of a file from its first bytes (``HEAD_BYTES`` suffice).
+
+    Images are known by their magic number at offset 0. A PDF is one only when ``%PDF-``
+    opens the file, after at most PDF white-space (space, tab, CR, LF, FF) and within the
+    first ``HEAD_BYTES``; a byte-order mark, NULs or any other byte before it refuse the
+    file, also from a gateway that prepends junk. Readers are laxer: Acrobat documents a
+    header anywhere in the first KiB (PDF Reference 1.7, appendix H, note 13), pdf.js and
+    PDFium search ahead likewise. That laxness is what makes ``<html><script>…%PDF-1.7``
+    a polyglot, a page to a browser and a PDF to a reader. With only white-space allowed
+    in front, no tag can precede the header, a browser's own sniffer (WHATWG MIME
+    Sniffing skips the same white-space before looking for ``<``) cannot take the file
+    for HTML, XML or SVG, and every header accepted here sits where all readers look.
 
     Raises ``UnsupportedMediaTypeError`` for anything but PDF, TIFF, PNG and JPEG.
     """
     for magic, media_type in _SIGNATURES:
         if head.startswith(magic):
             return media_type
-    # Readers accept a PDF header anywhere in the first KiB (ISO 32000-2, annex H), and
-    # some scanners and mail gateways do prepend junk.
-    if b"%PDF-" in head[:HEAD_BYTES]:
+    if head[:HEAD_BYTES].lstrip(_PDF_LEADING_WHITESPACE).startswith(b"%PDF-"):
         return "application/pdf"
     raise UnsupportedMediaTypeError(
         "Das Dateiformat wird nicht unterstützt. Erlaubt sind PDF, TIFF, PNG und JPEG."

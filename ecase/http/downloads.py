@@ -14,6 +14,7 @@ from werkzeug.wsgi import wrap_file
 
 import storage
 from ecase.domain.errors import ServiceUnavailableError
+from ecase.domain.filenames import ascii_fallback, download_name, normalise_filename
 from ecase.services.views import ContentView
 
 log = logging.getLogger(__name__)
@@ -26,16 +27,17 @@ def attachment_response(content: ContentView, stream: BinaryIO) -> Response:
     The stored stream is copied to a private temporary file first: the copy verifies the
     checksum before a single byte is sent (a damaged blob is a clean 503, not a broken
     download), and the file is seekable, which byte ranges need. The price is one local
-    copy per request; ``BlobStore`` has no ranged read yet.
+    copy per request; ``BlobStore`` has no ranged read yet. The name goes out normalised
+    and with an extension that agrees with the sniffed type (``download_name``), so a PDF
+    stored as ``x.html`` is saved as ``x.html.pdf``, never as a page.
     """
     spool = _spool(stream, content.document_id)
     response = Response(
         wrap_file(request.environ, spool), mimetype=content.media_type, direct_passthrough=True
     )
     response.content_length = content.size
-    ascii_name = content.filename.encode("ascii", "replace").decode("ascii").replace('"', "'")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(content.filename)}"
+    response.headers["Content-Disposition"] = content_disposition(
+        download_name(content.filename, content.media_type)
     )
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.set_etag(content.sha256)
@@ -48,6 +50,23 @@ def attachment_response(content: ContentView, stream: BinaryIO) -> Response:
         spool.close()
         raise
     return response
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` under ``filename``, safe for every client and never a raw control byte.
+
+    The name is normalised once more, so no caller can smuggle a NUL, CR/LF or bidi
+    control into the header. ``filename`` carries the printable-ASCII fallback in quotes
+    (RFC 6266); when that differs from the real name, ``filename*`` follows with the name
+    percent-encoded as UTF-8 (RFC 8187, formerly 5987), which clients that know it prefer.
+    """
+    name = normalise_filename(filename)
+    fallback = ascii_fallback(name)
+    header = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        # quote() with nothing safe leaves only RFC 8187 attr-chars unencoded
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
 
 
 def _spool(stream: BinaryIO, document_id: int) -> BinaryIO:

@@ -24,7 +24,7 @@ def test_known_signatures_are_recognised(head: bytes, expected: str) -> None:
     assert detect_media_type(head) == expected
 
 
-def test_pdf_header_after_junk_within_first_kib_is_a_pdf() -> None:
+def test_pdf_header_after_leading_whitespace_within_first_kib_is_a_pdf() -> None:
     assert detect_media_type(b"\r\n" * 100 + b"%PDF-1.4\n") == "application/pdf"
 
 
