@@ -5,15 +5,19 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import uuid
 from collections.abc import Iterator
-from typing import BinaryIO, cast
+from types import TracebackType
+from typing import BinaryIO, Self, cast
 
 import urllib3
 from minio import Minio
 from minio.commonconfig import CopySource
 from minio.error import InvalidResponseError, S3Error, ServerError
 from minio.helpers import MAX_PART_SIZE, MIN_PART_SIZE, check_bucket_name
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from storage._streams import HashingReader, PrefixedReader, drain, verifying_reader
 from storage.base import (
@@ -31,6 +35,12 @@ logger = logging.getLogger(__name__)
 BLOB_PREFIX = "blobs/"
 TMP_PREFIX = "tmp/"
 DEFAULT_PART_SIZE = 16 * 1024 * 1024
+#: Seconds to wait for a TCP connection (and for each write of a request body).
+DEFAULT_CONNECT_TIMEOUT = 5.0
+#: Seconds to wait for the next bytes of an answer, also between chunks of a download.
+DEFAULT_READ_TIMEOUT = 30.0
+#: Extra attempts after a refused or dropped connection or a 5xx answer; never after a timeout.
+DEFAULT_RETRIES = 2
 
 _NOT_FOUND = frozenset({"NoSuchKey", "NoSuchBucket"})
 # Answers that mean "these credentials or this clock will not work", not "bad request".
@@ -61,7 +71,16 @@ class S3BlobStore:
 
     The bucket is created on the first `put` if it does not exist, or explicitly with
     `ensure_bucket`; constructing the store does no network I/O. Connection failures,
-    5xx answers after retries and refused credentials raise `StorageUnavailableError`.
+    timeouts, 5xx answers after retries and refused credentials raise
+    `StorageUnavailableError`.
+
+    A hung server costs a caller at most about one timeout per call: ``connect_timeout`` to
+    connect or to push request bytes, ``read_timeout`` for each wait on answer bytes (so a
+    download that stops mid-body fails too, while a slow but moving one does not). A
+    timeout is never retried; refused or dropped connections and 5xx answers are retried
+    ``retries`` times with a short backoff, ignoring ``Retry-After``. `check` waits at most
+    ``connect_timeout`` for its answer as well, so that readiness probes arriving every few
+    seconds cannot pile up behind a hung server.
     """
 
     def __init__(
@@ -74,30 +93,25 @@ class S3BlobStore:
         secure: bool,
         region: str | None = None,
         part_size: int = DEFAULT_PART_SIZE,
-        connect_timeout: float = 3.0,
-        read_timeout: float = 60.0,
-        retries: int = 2,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
         ca_file: str | None = None,
     ) -> None:
         if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
             raise ValueError(f"part_size must be between {MIN_PART_SIZE} and {MAX_PART_SIZE}")
+        for name, seconds in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
+            if not (math.isfinite(seconds) and seconds > 0):
+                raise ValueError(f"{name} must be a positive number of seconds, not {seconds!r}")
+        if retries < 0:
+            raise ValueError(f"retries must not be negative, not {retries!r}")
         check_bucket_name(bucket, strict=True)
         self._bucket = bucket
         self._part_size = part_size
         self._bucket_ready = False
-        # minio's default client retries 5 times with 5-minute timeouts; a web request
-        # waiting on a dead server must fail within seconds instead.
-        self._http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-            retries=urllib3.Retry(
-                total=retries,
-                backoff_factor=0.2,
-                status_forcelist=(500, 502, 503, 504),
-            ),
-            maxsize=10,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_file,
-        )
+        # minio's default client waits 5 minutes per attempt and retries 5 times; a web
+        # request waiting on a dead server must fail within seconds instead.
+        self._http = _pool(connect_timeout, read_timeout, retries, ca_file)
         self._client = Minio(
             endpoint,
             access_key=access_key,
@@ -105,6 +119,15 @@ class S3BlobStore:
             secure=secure,
             region=region,
             http_client=self._http,
+        )
+        self._probe_http = _pool(connect_timeout, min(connect_timeout, read_timeout), 0, ca_file)
+        self._probe = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=self._probe_http,
         )
 
     @property
@@ -205,7 +228,7 @@ class S3BlobStore:
     def check(self) -> None:
         try:
             with _s3_errors("health check"):
-                self._client.bucket_exists(self._bucket)
+                self._probe.bucket_exists(self._bucket)
         except StorageUnavailableError:
             raise
         except StorageError as exc:
@@ -214,6 +237,7 @@ class S3BlobStore:
     def close(self) -> None:
         """Release pooled connections (the store stays usable and reconnects on demand)."""
         self._http.clear()
+        self._probe_http.clear()
 
     def _object_exists(self, name: str) -> bool:
         try:
@@ -246,6 +270,60 @@ class _ResponseSource:
     def close(self) -> None:
         self._response.close()
         self._response.release_conn()
+
+
+class _TimeoutIsFinalRetry(urllib3.Retry):
+    """urllib3's bounded retry, except that a timed-out attempt is not repeated.
+
+    The attempt has already waited the whole timeout; repeating it would multiply the time
+    a request thread spends on a hung server. A refused or dropped connection fails fast,
+    so retrying it (a restarting server, a stale pooled connection) costs little.
+    """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: urllib3.BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if error is not None and _is_timeout(error):
+            # What urllib3 itself does when retries are off: the error, not MaxRetryError.
+            raise error.with_traceback(_stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _is_timeout(error: Exception) -> bool:
+    if isinstance(error, NewConnectionError):
+        # A refusal; it subclasses ConnectTimeoutError only for backwards compatibility.
+        return False
+    if isinstance(error, urllib3.exceptions.TimeoutError):
+        return True
+    # A request body the server stopped accepting times out in the socket's send and
+    # reaches the retry wrapped as "Connection aborted.".
+    return isinstance(error, ProtocolError) and any(isinstance(a, TimeoutError) for a in error.args)
+
+
+def _pool(
+    connect_timeout: float, read_timeout: float, retries: int, ca_file: str | None
+) -> urllib3.PoolManager:
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+        retries=_TimeoutIsFinalRetry(
+            total=retries,
+            backoff_factor=0.2,
+            backoff_max=2.0,
+            status_forcelist=(500, 502, 503, 504),
+            # A server answering 503 with a long Retry-After would otherwise hold the
+            # request thread that long; failing lets the caller answer 503 at once.
+            respect_retry_after_header=False,
+        ),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=ca_file,
+    )
 
 
 def _object_name(key: str) -> str:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from storage.base import BlobStore, StorageError
 from storage.filesystem import FilesystemBlobStore
 from storage.memory import InMemoryBlobStore
-from storage.s3 import DEFAULT_PART_SIZE, S3BlobStore
+from storage.s3 import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_PART_SIZE,
+    DEFAULT_READ_TIMEOUT,
+    S3BlobStore,
+)
 
 __all__ = ["InvalidStorageUrlError", "open_blob_store"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_S3_PARAMS = frozenset({"endpoint", "secure", "region", "part_size"})
+_S3_PARAMS = frozenset(
+    {"endpoint", "secure", "region", "part_size", "timeout", "connect_timeout", "read_timeout"}
+)
 
 
 class InvalidStorageUrlError(StorageError, ValueError):
@@ -25,9 +33,12 @@ def open_blob_store(url: str, *, access_key: str | None, secret_key: str | None)
     """Return the store a URL names; nothing is created or contacted yet.
 
     ``file:///abs/path`` or ``file://relative/path``: `FilesystemBlobStore`.
-    ``s3://bucket?endpoint=host:port[&secure=0][&region=r][&part_size=bytes]``:
-    `S3BlobStore`, TLS unless ``secure=0``, with the keys passed separately (never in the
-    URL, which ends up in logs). ``memory://``: `InMemoryBlobStore`, for tests.
+    ``s3://bucket?endpoint=host:port[&secure=0][&region=r][&part_size=bytes]``
+    ``[&timeout=s][&connect_timeout=s][&read_timeout=s]``: `S3BlobStore`, TLS unless
+    ``secure=0``, with the keys passed separately (never in the URL, which ends up in logs).
+    ``timeout`` sets both timeouts in seconds and the specific ones win over it; the
+    defaults are the adapter's (`storage.s3.DEFAULT_CONNECT_TIMEOUT`, 5 s, and
+    `storage.s3.DEFAULT_READ_TIMEOUT`, 30 s). ``memory://``: `InMemoryBlobStore`, for tests.
     """
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:
@@ -81,6 +92,8 @@ def _open_s3(url: str, *, access_key: str | None, secret_key: str | None) -> S3B
         )
     secure = _parse_bool(params.get("secure", "1"), "secure")
     part_size = _parse_int(params.get("part_size", str(DEFAULT_PART_SIZE)), "part_size")
+    connect_timeout = _timeout(params, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+    read_timeout = _timeout(params, "read_timeout", DEFAULT_READ_TIMEOUT)
     if not access_key or not secret_key:
         raise InvalidStorageUrlError(
             "S3 storage needs an access key and a secret key (ECASE_S3_ACCESS_KEY, "
@@ -95,6 +108,8 @@ def _open_s3(url: str, *, access_key: str | None, secret_key: str | None) -> S3B
             secure=secure,
             region=params.get("region") or None,
             part_size=part_size,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         )
     except ValueError as exc:
         raise InvalidStorageUrlError(f"invalid S3 storage URL {url!r}: {exc}") from exc
@@ -116,3 +131,23 @@ def _parse_int(value: str, name: str) -> int:
         raise InvalidStorageUrlError(
             f"S3 storage URL parameter {name} must be a whole number of bytes, not {value!r}"
         ) from None
+
+
+def _timeout(params: dict[str, str], name: str, default: float) -> float:
+    if name in params:
+        return _parse_seconds(params[name], name)
+    if "timeout" in params:
+        return _parse_seconds(params["timeout"], "timeout")
+    return default
+
+
+def _parse_seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InvalidStorageUrlError(
+            f"S3 storage URL parameter {name} must be a positive number of seconds, not {value!r}"
+        )
+    return seconds

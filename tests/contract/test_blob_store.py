@@ -28,7 +28,9 @@ from storage import (
 from storage.filesystem import FilesystemBlobStore
 from storage.memory import InMemoryBlobStore
 from storage.s3 import S3BlobStore
+from storage.url import open_blob_store
 from tests.support.s3 import S3Server, run_moto_s3
+from tests.support.stalling import StallingServer, run_stalling_server
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -488,3 +490,87 @@ def test_s3_invalid_key_is_rejected_without_network(closed_port: int) -> None:
 
     with pytest.raises(InvalidKeyError):
         store.open("../../other-bucket/secret")
+
+
+@pytest.fixture
+def stalling() -> Iterator[StallingServer]:
+    """A server that accepts connections and never answers (see `StallingServer`)."""
+    with run_stalling_server() as server:
+        yield server
+
+
+def store_on_stalling(server: StallingServer) -> BlobStore:
+    # Through the URL, as production configures it; one second keeps the suite quick.
+    url = f"s3://ecase?endpoint={server.endpoint}&secure=0&region=us-east-1&timeout=1"
+    return open_blob_store(url, access_key="access", secret_key="secret")
+
+
+HUNG_OPERATIONS = pytest.mark.parametrize(
+    "operation",
+    [
+        lambda s: s.check(),
+        lambda s: s.put(io.BytesIO(b"data")),
+        lambda s: s.open(MISSING_KEY),
+        lambda s: s.exists(MISSING_KEY),
+        lambda s: s.size(MISSING_KEY),
+        lambda s: s.delete(MISSING_KEY),
+        lambda s: list(s.iter_keys()),
+        lambda s: s.verify(MISSING_KEY),
+    ],
+    ids=["check", "put", "open", "exists", "size", "delete", "iter_keys", "verify"],
+)
+
+
+@pytest.mark.s3
+@pytest.mark.timeout(30)
+@HUNG_OPERATIONS
+def test_s3_server_that_never_answers_raises_unavailable(
+    stalling: StallingServer, operation: Callable[[BlobStore], object]
+) -> None:
+    store = store_on_stalling(stalling)
+
+    with pytest.raises(StorageUnavailableError, match="unreachable"):
+        operation(store)
+
+
+@pytest.mark.s3
+@pytest.mark.timeout(30)
+@HUNG_OPERATIONS
+def test_s3_timeout_is_not_retried(
+    stalling: StallingServer, operation: Callable[[BlobStore], object]
+) -> None:
+    store = store_on_stalling(stalling)
+
+    with pytest.raises(StorageUnavailableError):
+        operation(store)
+
+    # Each retry would have opened a connection and waited the whole timeout again.
+    assert stalling.accepted == 1
+
+
+@pytest.mark.s3
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "consume",
+    [lambda stream: stream.read(), lambda stream: stream.read(10 * 1024)],
+    ids=["read-all", "read-past-what-arrived"],
+)
+def test_s3_download_that_stalls_mid_body_raises_unavailable(
+    stalling: StallingServer, consume: Callable[[BinaryIO], bytes]
+) -> None:
+    stalling.stall_body()
+    store = store_on_stalling(stalling)
+
+    # The answer's head arrives, so opening succeeds; the missing body must still end.
+    with store.open(MISSING_KEY) as stream, pytest.raises(StorageUnavailableError, match="read"):
+        consume(stream)
+
+
+@pytest.mark.s3
+@pytest.mark.timeout(30)
+def test_s3_verify_of_a_stalled_download_raises_unavailable(stalling: StallingServer) -> None:
+    stalling.stall_body()
+    store = store_on_stalling(stalling)
+
+    with pytest.raises(StorageUnavailableError):
+        store.verify(MISSING_KEY)

@@ -10,7 +10,7 @@ import pytest
 from storage import StorageError
 from storage.filesystem import FilesystemBlobStore
 from storage.memory import InMemoryBlobStore
-from storage.s3 import DEFAULT_PART_SIZE
+from storage.s3 import DEFAULT_CONNECT_TIMEOUT, DEFAULT_PART_SIZE, DEFAULT_READ_TIMEOUT
 from storage.url import InvalidStorageUrlError, open_blob_store
 
 KEYS = {"access_key": "AKIAEXAMPLE", "secret_key": "s3cr3t"}
@@ -71,6 +71,8 @@ def test_s3_url_passes_bucket_endpoint_and_options(s3_calls: list[dict[str, Any]
             "secure": False,
             "region": "eu-central-1",
             "part_size": 8 * 1024 * 1024,
+            "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
+            "read_timeout": DEFAULT_READ_TIMEOUT,
         }
     ]
 
@@ -81,6 +83,30 @@ def test_s3_url_defaults_to_tls(s3_calls: list[dict[str, Any]]) -> None:
     assert s3_calls[0]["secure"] is True
     assert s3_calls[0]["region"] is None
     assert s3_calls[0]["part_size"] == DEFAULT_PART_SIZE
+
+
+def test_s3_url_without_timeouts_gets_bounded_defaults(s3_calls: list[dict[str, Any]]) -> None:
+    open_blob_store("s3://akten?endpoint=minio.local:9000", **KEYS)
+
+    assert (s3_calls[0]["connect_timeout"], s3_calls[0]["read_timeout"]) == (5.0, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("query", "connect", "read"),
+    [
+        ("timeout=10", 10.0, 10.0),
+        ("timeout=0.5", 0.5, 0.5),
+        ("connect_timeout=2&read_timeout=120", 2.0, 120.0),
+        ("timeout=10&read_timeout=60", 10.0, 60.0),
+        ("connect_timeout=1", 1.0, DEFAULT_READ_TIMEOUT),
+    ],
+)
+def test_s3_url_sets_timeouts_in_seconds(
+    s3_calls: list[dict[str, Any]], query: str, connect: float, read: float
+) -> None:
+    open_blob_store(f"s3://akten?endpoint=minio.local:9000&{query}", **KEYS)
+
+    assert (s3_calls[0]["connect_timeout"], s3_calls[0]["read_timeout"]) == (connect, read)
 
 
 def test_s3_url_builds_a_real_store_without_network() -> None:
@@ -107,6 +133,11 @@ def test_s3_url_builds_a_real_store_without_network() -> None:
         ("s3://akten?endpoint=h:9000&part_size=big", "whole number"),
         ("s3://akten?endpoint=h:9000&part_size=1024", "part_size must be between"),
         ("s3://akten?endpoint=h:9000&bucket=other", "unknown S3 storage URL parameter"),
+        ("s3://akten?endpoint=h:9000&timeout=soon", "timeout must be a positive number"),
+        ("s3://akten?endpoint=h:9000&timeout=0", "timeout must be a positive number"),
+        ("s3://akten?endpoint=h:9000&read_timeout=-1", "read_timeout must be a positive"),
+        ("s3://akten?endpoint=h:9000&connect_timeout=inf", "connect_timeout must be a posi"),
+        ("s3://akten?endpoint=h:9000&timeout=nan", "timeout must be a positive number"),
         ("s3://akten?endpoint=h:9000&endpoint=h:9001", "repeats parameter"),
         ("s3://Bad_Bucket?endpoint=h:9000", "invalid S3 storage URL"),
     ],
