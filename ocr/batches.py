@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from .errors import CorruptDocumentError, ExtractionError, ResourceLimitError
+from .errors import CorruptDocumentError, ResourceLimitError
 from .media import HEAD_BYTES, detect_media_type
 from .model import Limits
 from .separators import Separator, split_pages
@@ -104,33 +104,18 @@ class SandboxedBatchSplitter:
         self.default_dpi = default_dpi
 
     def split(self, source: Path, outdir: Path) -> BatchSplit:
-        from .sandbox import run_in_sandbox  # noqa: PLC0415  # the sandbox imports subprocess machinery
+        from .sandbox import run_on_file  # noqa: PLC0415  # the sandbox imports subprocess machinery
 
-        source, outdir = Path(source), Path(outdir)
-        with source.open("rb") as stream:
-            media_type = detect_media_type(stream.read(HEAD_BYTES))
-        outdir.mkdir(parents=True, exist_ok=True)
-        request = {
-            "source": str(source.resolve()),
-            "outdir": str(outdir.resolve()),
-            "media_type": media_type,
-            "limits": asdict(self.limits),
-            "default_dpi": self.default_dpi,
-        }
-        data = run_in_sandbox(
+        return run_on_file(
             "ocr.batches:split_batch_json",
-            request,
+            source,
+            outdir,
+            {"limits": asdict(self.limits), "default_dpi": self.default_dpi},
             limits=self.limits,
             max_extension_s=SECONDS_PER_PAGE * self.limits.max_pages,
+            parse=split_from_json,
+            unusable="Das Ergebnis der Stapeltrennung war unbrauchbar und wurde verworfen.",
         )
-        try:
-            return split_from_json(data, outdir)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ExtractionError(
-                "Das Ergebnis der Stapeltrennung war unbrauchbar und wurde verworfen.",
-                code="bad_result",
-                detail=repr(exc),
-            ) from exc
 
 
 # ------------------------------------------------------------------ the child's side

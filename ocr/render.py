@@ -1,7 +1,7 @@
 """Page images for reading on screen: every page of a file as a small WebP and a thumbnail.
 
 The web process never renders an untrusted file: ``PdfiumPageRenderer`` runs the work in
-the sandboxed child (``run_in_sandbox``), which writes the images into the caller's
+the sandboxed child (``run_on_file``), which writes the images into the caller's
 workdir and answers with their names and sizes in JSON. Pages are rendered as displayed
 (PDF ``/Rotate`` honoured, EXIF orientation of photos applied), so the word boxes of the
 OCR, which are fractions of the page as displayed, line up with the images.
@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import CorruptDocumentError, ExtractionError, ResourceLimitError
-from .media import HEAD_BYTES, detect_media_type
 from .model import Limits
-from .sandbox import extend_deadline, run_in_sandbox
+from .sandbox import extend_deadline, run_on_file
 
 __all__ = [
     "IMAGE_MEDIA_TYPE",
@@ -95,34 +94,23 @@ class PdfiumPageRenderer:
         self.limits = limits or Limits()
 
     def render(self, source: Path, workdir: Path) -> RenderedDocument:
-        source, workdir = Path(source), Path(workdir)
-        with source.open("rb") as stream:
-            media_type = detect_media_type(stream.read(HEAD_BYTES))
-        workdir.mkdir(parents=True, exist_ok=True)
-        request = {
-            "source": str(source.resolve()),
-            "workdir": str(workdir.resolve()),
-            "media_type": media_type,
+        options = {
             "width": self.width,
             "thumb_width": self.thumb_width,
             "quality": self.quality,
             "max_pages": self.limits.max_pages,
             "max_pixels": self.limits.max_pixels,
         }
-        data = run_in_sandbox(
+        return run_on_file(
             "ocr.render:render_json",
-            request,
+            source,
+            workdir,
+            options,
             limits=self.limits,
             max_extension_s=self.limits.max_pages * SECONDS_PER_PAGE,
+            parse=_document_from_json,
+            unusable="Die Seitenbilder waren unbrauchbar und wurden verworfen.",
         )
-        try:
-            return _document_from_json(data, workdir)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ExtractionError(
-                "Die Seitenbilder waren unbrauchbar und wurden verworfen.",
-                code="bad_result",
-                detail=repr(exc),
-            ) from exc
 
 
 class FakePageRenderer:
@@ -209,7 +197,7 @@ def render_json(request: dict[str, Any]) -> dict[str, Any]:
 
     max_pixels = int(request["max_pixels"])
     guard_pillow(max_pixels)
-    workdir = Path(str(request["workdir"]))
+    workdir = Path(str(request["outdir"]))
     source = Path(str(request["source"]))
     media_type = str(request["media_type"])
     width, thumb_width = int(request["width"]), int(request["thumb_width"])

@@ -25,10 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 from .errors import (
     ERROR_TYPES,
@@ -40,11 +40,19 @@ from .errors import (
 from .media import HEAD_BYTES, detect_media_type
 from .model import ExtractionResult, Limits, result_from_json, validate_languages
 
-__all__ = ["DEFAULT_LIMITS", "extend_deadline", "extract_in_sandbox", "run_in_sandbox"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "extend_deadline",
+    "extract_in_sandbox",
+    "run_in_sandbox",
+    "run_on_file",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = Limits()
+
+_T = TypeVar("_T")
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _BOOT = (
@@ -109,6 +117,43 @@ def extract_in_sandbox(
             ) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_on_file(
+    target: str,
+    source: Path,
+    outdir: Path,
+    options: Mapping[str, object],
+    *,
+    limits: Limits,
+    max_extension_s: float,
+    parse: Callable[[object, Path], _T],
+    unusable: str,
+) -> _T:
+    """Run ``target`` on the untrusted file ``source`` in the sandbox; parse its answer.
+
+    The one way the file jobs talk to their child: the media type is sniffed first, so an
+    obvious non-scan starts no child; ``outdir`` is created; the child gets one request
+    with ``source``, ``outdir`` (both absolute), ``media_type`` and ``options``. The
+    answer goes to ``parse(data, outdir)``; one it rejects (``ValueError``, ``KeyError``,
+    ``TypeError``) becomes an ``ExtractionError`` with the clerk's sentence ``unusable``
+    and code ``bad_result``.
+    """
+    source, outdir = Path(source), Path(outdir)
+    with source.open("rb") as stream:
+        media_type = detect_media_type(stream.read(HEAD_BYTES))
+    outdir.mkdir(parents=True, exist_ok=True)
+    request = {
+        "source": str(source.resolve()),
+        "outdir": str(outdir.resolve()),
+        "media_type": media_type,
+        **options,
+    }
+    data = run_in_sandbox(target, request, limits=limits, max_extension_s=max_extension_s)
+    try:
+        return parse(data, outdir)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ExtractionError(unusable, code="bad_result", detail=repr(exc)) from exc
 
 
 def extend_deadline(seconds: float) -> None:
