@@ -48,8 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ecase.bootstrap import build_context, upgrade_database
 from ecase.config import Settings
 from ecase.models import Document
-from ecase.services import cases, persons, pipeline, scanning, setup, users
+from ecase.services import setup
+from ecase.services.access import users
+from ecase.services.casefile import cases, persons
 from ecase.services.context import Context
+from ecase.services.intake import pipeline, scanning
 from ocr import samples
 from ocr.batch_samples import sheet_page
 

@@ -48,8 +48,11 @@ from ecase.bootstrap import build_context, upgrade_database
 from ecase.config import Settings
 from ecase.domain.actor import Actor
 from ecase.models import Document
-from ecase.services import cases, documents, persons, pipeline, setup, users
+from ecase.services import setup
+from ecase.services.access import users
+from ecase.services.casefile import cases, documents, persons
 from ecase.services.context import Context
+from ecase.services.intake import pipeline
 from ocr import samples
 
 HERE = Path(__file__).resolve().parent

@@ -56,7 +56,8 @@ from ecase.config import Settings
 from ecase.db import make_engine, normalise_database_url
 from ecase.domain import name_matching, names
 from ecase.models import Base, FilePlanEntry, Team, User
-from ecase.services import demo, setup, users
+from ecase.services import demo, setup
+from ecase.services.access import users
 
 SEED = 20261125
 PASSWORD = "Bench-Password-2026"  # noqa: S105 - the bench office's own throwaway accounts

@@ -26,8 +26,10 @@ from ecase.bootstrap import (
 from ecase.config import ConfigError, Settings
 from ecase.domain.enums import Role
 from ecase.domain.errors import EcaseError
-from ecase.services import audit_log, integrity, pipeline, second_factor, setup, users
+from ecase.services import integrity, setup
+from ecase.services.access import audit_log, second_factor, users
 from ecase.services.context import Context
+from ecase.services.intake import pipeline
 from search import SearchError, read_checkpoint, rebuild
 from storage import StorageError
 
@@ -199,7 +201,7 @@ def reconcile(no_retry_failed: bool) -> None:
     queue = Queue(_settings())
     ids = pipeline.reconcile(queue.context(), include_transient_failures=not no_retry_failed)
     out.print(f"re-enqueued {len(ids)} documents")
-    from ecase.services import scanning  # noqa: PLC0415  # loads the batch splitter's port
+    from ecase.services.intake import scanning  # noqa: PLC0415  # loads the batch splitter's port
 
     batches = scanning.reconcile_batches(queue.context())
     out.print(f"re-enqueued {len(batches)} scan batches")
@@ -221,7 +223,7 @@ def hotfolder(once: bool, settle: float) -> None:
     (without --once) and for operations and tests (--once). Splitting runs in the worker.
     """
     from ecase.jobs import Queue  # noqa: PLC0415  # batches are split by the worker queue
-    from ecase.services import hotfolder as hot  # noqa: PLC0415  # only this command watches
+    from ecase.services.intake import hotfolder as hot  # noqa: PLC0415  # only this command watches
 
     settings = _settings()
     _require_current_schema(settings)
@@ -450,7 +452,7 @@ def sheets(references: tuple[str, ...], count: int | None, output: str) -> None:
     """Write printable separator sheets (Trennblätter) for the scanner as a PDF."""
     from pathlib import Path  # noqa: PLC0415  # only this command writes a file by name
 
-    from ecase.services import sheets as sheet_service  # noqa: PLC0415  # loads ocr's sheet code
+    from ecase.services.intake import sheets as sheet_service  # noqa: PLC0415  # loads ocr's sheet code
     from ocr import render_sheet_pdf  # noqa: PLC0415  # segno is needed only here
 
     blank = count if count is not None else (0 if references else 1)

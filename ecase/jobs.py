@@ -17,8 +17,10 @@ from huey.exceptions import RetryTask
 
 from ecase.bootstrap import build_context
 from ecase.config import Settings
-from ecase.services import audit_log, hotfolder, page_images, pipeline, scanning, sessions
+from ecase.services.access import audit_log, sessions
+from ecase.services.casefile import page_images
 from ecase.services.context import Context
+from ecase.services.intake import hotfolder, leases, pipeline, scanning
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "ecase"
@@ -56,10 +58,10 @@ class Queue:
         )
         self._context: Context | None = None
         self._lock = threading.Lock()
-        self._process = self.huey.task(retries=pipeline.MAX_ATTEMPTS + 2, name="process_document")(
+        self._process = self.huey.task(retries=leases.MAX_ATTEMPTS + 2, name="process_document")(
             self._process_document
         )
-        self._split = self.huey.task(retries=pipeline.MAX_ATTEMPTS + 2, name="split_batch")(
+        self._split = self.huey.task(retries=leases.MAX_ATTEMPTS + 2, name="split_batch")(
             self._split_batch
         )
         self._render = self.huey.task(retries=3, name="render_page_images")(

@@ -24,7 +24,8 @@ from ecase.db import make_engine, normalise_database_url
 from ecase.domain.actor import Actor
 from ecase.domain.enums import Role
 from ecase.models import Base
-from ecase.services import setup, users
+from ecase.services import setup
+from ecase.services.access import users
 from ecase.services.context import Context
 from search.memory import InMemorySearchIndex
 from storage.memory import InMemoryBlobStore

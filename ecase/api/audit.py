@@ -17,7 +17,7 @@ from ecase.api.schemas import (
 )
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
-from ecase.services import audit_log
+from ecase.services.access import audit_log
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Access log")
 

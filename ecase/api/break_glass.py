@@ -16,8 +16,8 @@ from ecase.api.schemas import (
 )
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
-from ecase.services import break_glass
-from ecase.services.break_glass import GrantView
+from ecase.services.access import break_glass
+from ecase.services.access.break_glass import GrantView
 
 bp = Blueprint("break_glass", __name__, url_prefix="/api/v1", description="Emergency access")
 

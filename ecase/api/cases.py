@@ -21,8 +21,8 @@ from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import bearer_token, current_actor
 from ecase.http.context import service_context
-from ecase.services import cases, documents, notes
-from ecase.services.views import CaseView, DocumentView
+from ecase.services.casefile import cases, documents, notes
+from ecase.services.casefile.views import CaseView, DocumentView
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case files (Akten)")
 

@@ -11,8 +11,8 @@ from marshmallow import Schema, fields, validate
 from ecase.api.schemas import ID_RANGE, DocumentSchema
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
-from ecase.services import document_edits
-from ecase.services.document_edits import EditResult
+from ecase.services.intake import document_edits
+from ecase.services.intake.document_edits import EditResult
 
 bp = Blueprint(
     "document_edits",

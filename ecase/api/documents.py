@@ -18,8 +18,8 @@ from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
 from ecase.http.downloads import attachment_response
-from ecase.services import documents, page_images
-from ecase.services.views import DocumentView
+from ecase.services.casefile import documents, page_images
+from ecase.services.casefile.views import DocumentView
 
 bp = Blueprint("documents", __name__, url_prefix="/api/v1/documents", description="Documents")
 

@@ -16,8 +16,9 @@ from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
-from ecase.services import documents, inbox
-from ecase.services.views import DocumentView
+from ecase.services.casefile import documents
+from ecase.services.casefile.views import DocumentView
+from ecase.services.intake import inbox
 
 bp = Blueprint("inbox", __name__, url_prefix="/api/v1", description="Posteingang (inbox)")
 

@@ -16,8 +16,8 @@ from ecase.api.schemas import (
 )
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
-from ecase.services import persons
-from ecase.services.views import CreatedPersonView, PersonMatch, PersonView
+from ecase.services.casefile import persons
+from ecase.services.casefile.views import CreatedPersonView, PersonMatch, PersonView
 
 bp = Blueprint("persons", __name__, url_prefix="/api/v1/persons", description="Persons")
 

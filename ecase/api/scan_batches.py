@@ -17,8 +17,8 @@ from ecase.api.schemas import (
 from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
-from ecase.services import hotfolder, scanning
-from ecase.services.scanning import BatchView
+from ecase.services.intake import hotfolder, scanning
+from ecase.services.intake.scanning import BatchView
 
 bp = Blueprint(
     "scan_batches", __name__, url_prefix="/api/v1/scan-batches", description="Scan batches"

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from ecase.api.schemas import SearchArgsSchema, SearchResultSchema
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
-from ecase.services import search
+from ecase.services.casefile import search
 from search import SearchResult
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Full-text search")

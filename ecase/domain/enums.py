@@ -25,6 +25,18 @@ class DocumentStatus(StrEnum):
     FAILED = "failed"
 
 
+class PipelineStep(StrEnum):
+    """What the ingest pipeline still has to do for a document (``Document.step``).
+
+    A domain word rather than the pipeline's own constant, so that filing, editing and
+    re-indexing can hand a document back to the pipeline without importing it.
+    """
+
+    EXTRACT = "extract"
+    INDEX = "index"
+    DONE = "done"
+
+
 class DocumentSource(StrEnum):
     SCAN = "scan"
     UPLOAD = "upload"

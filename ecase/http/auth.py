@@ -10,7 +10,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from ecase.domain.actor import Actor
 from ecase.domain.errors import AuthenticationError, SecondFactorRequiredError
 from ecase.http.context import service_context
-from ecase.services import sessions, users
+from ecase.services.access import sessions, users
 
 login_manager = LoginManager()
 

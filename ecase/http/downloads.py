@@ -15,7 +15,7 @@ from werkzeug.wsgi import wrap_file
 import storage
 from ecase.domain.errors import ServiceUnavailableError
 from ecase.domain.filenames import ascii_fallback, download_name, normalise_filename
-from ecase.services.views import ContentView
+from ecase.services.casefile.views import ContentView
 
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024

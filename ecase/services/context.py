@@ -32,7 +32,7 @@ class Context:
     # Called after commit with a document id whose processing should start; the database
     # row stays the record of what must happen, so a lost call is repaired by the reconciler.
     dispatch_document: DocumentDispatcher = field(default=_nothing_to_dispatch)
-    # Page images for the viewer (services/page_images.py); None where a tool renders none.
+    # Page images for the viewer (services/casefile/page_images.py); None where a tool renders none.
     page_renderer: PageRenderer | None = None
     # Called after a document became ready, to render its page images off the request path.
     dispatch_page_images: DocumentDispatcher = field(default=_nothing_to_dispatch)

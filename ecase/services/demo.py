@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import ConflictError
 from ecase.domain.messages import N_
-from ecase.services import cases, documents, persons, users
+from ecase.services.access import users
+from ecase.services.casefile import cases, documents, persons
 from ecase.services.context import Context
 
 TEAMS = ("Sachgebiet 31 – Aufenthalt", "Sachgebiet 32 – Einbürgerung")

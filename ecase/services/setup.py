@@ -7,8 +7,8 @@ from sqlalchemy import select
 from ecase.domain.enums import Role
 from ecase.domain.reference import check_plan_code
 from ecase.models import FilePlanEntry, User
+from ecase.services.access.users import create_user
 from ecase.services.context import Context
-from ecase.services.users import create_user
 
 DEFAULT_FILE_PLAN_TITLE = "Aufenthaltsrecht"
 

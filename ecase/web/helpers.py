@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 
 from ecase.domain.errors import EcaseError
 from ecase.http.i18n import localised
-from ecase.services.cases import MemberView
-from ecase.services.views import DocumentView
+from ecase.services.casefile.cases import MemberView
+from ecase.services.casefile.views import DocumentView
 
 
 def field_errors(form: FlaskForm, error: EcaseError) -> None:

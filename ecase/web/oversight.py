@@ -19,7 +19,7 @@ from ecase.domain.errors import (
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
 from ecase.http.i18n import localised
-from ecase.services import audit_log, break_glass
+from ecase.services.access import audit_log, break_glass
 from ecase.web.forms import BreakGlassForm, ReviewForm
 from ecase.web.helpers import field_errors
 

@@ -22,8 +22,9 @@ from ecase.http.auth import SessionUser, client_address, current_actor, session_
 from ecase.http.context import service_context
 from ecase.http.downloads import attachment_response
 from ecase.http.i18n import localised
-from ecase.services import cases, documents, notes, sessions, users, workspace
-from ecase.services import second_factor as second_factor_service
+from ecase.services.access import second_factor as second_factor_service
+from ecase.services.access import sessions, users
+from ecase.services.casefile import cases, documents, notes, workspace
 from ecase.web.forms import (
     CaseEditForm,
     CodeForm,

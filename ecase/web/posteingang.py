@@ -35,7 +35,7 @@ from ecase.http.auth import current_actor, session_user
 from ecase.http.context import service_context
 from ecase.http.errors import STATUS_FOR
 from ecase.http.i18n import localised
-from ecase.services import document_edits, inbox, scanning, sheets
+from ecase.services.intake import document_edits, inbox, scanning, sheets
 
 bp = Blueprint("posteingang", __name__)
 

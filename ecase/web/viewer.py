@@ -12,7 +12,7 @@ from flask import Blueprint, Response, render_template, request
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
 from ecase.http.downloads import attachment_response
-from ecase.services import page_images
+from ecase.services.casefile import page_images
 
 bp = Blueprint("viewer", __name__)
 

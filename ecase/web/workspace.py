@@ -12,9 +12,9 @@ from ecase.domain.errors import InvalidInputError
 from ecase.http.auth import current_actor
 from ecase.http.context import service_context
 from ecase.http.i18n import localised
-from ecase.services import workspace
-from ecase.services.search import SearchRequest
-from ecase.services.workspace import PersonHit, SearchPage
+from ecase.services.casefile import workspace
+from ecase.services.casefile.search import SearchRequest
+from ecase.services.casefile.workspace import PersonHit, SearchPage
 from search import MAX_OFFSET
 
 bp = Blueprint("workspace", __name__)

@@ -23,7 +23,9 @@ from ecase.bootstrap import build_context, upgrade_database
 from ecase.config import Settings
 from ecase.jobs import Queue
 from ecase.models import DerivedFile, Document, DocumentPage
-from ecase.services import cases, documents, persons, setup, users
+from ecase.services import setup
+from ecase.services.access import users
+from ecase.services.casefile import cases, documents, persons
 from ecase.services.context import Context
 from ocr import samples
 from search import Scope, SearchQuery

@@ -58,19 +58,10 @@ from werkzeug.test import TestResponse
 from ecase.config import Settings
 from ecase.db import make_engine
 from ecase.models import CaseFile, ScanBatch
-from ecase.services import (
-    audit_log,
-    break_glass,
-    cases,
-    documents,
-    page_images,
-    passwords,
-    persons,
-    pipeline,
-    scanning,
-    users,
-)
+from ecase.services.access import audit_log, break_glass, passwords, users
+from ecase.services.casefile import cases, documents, page_images, persons
 from ecase.services.context import Context
+from ecase.services.intake import pipeline, scanning
 from ocr import FakePageRenderer
 from tests.conftest import TEST_PASSWORD, StaffUser, context_on, truncate_all
 from tests.support.fakes import ScriptedExtractor

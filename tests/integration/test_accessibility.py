@@ -17,8 +17,9 @@ from html.parser import HTMLParser
 import pytest
 from flask import Flask
 
-from ecase.services import page_images, pipeline
+from ecase.services.casefile import page_images
 from ecase.services.context import Context
+from ecase.services.intake import pipeline
 from ocr import FakePageRenderer
 from tests.conftest import StaffUser
 from tests.support.fakes import ScriptedExtractor

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from ecase.config import Settings
-from ecase.services import audit_log, users
+from ecase.services.access import audit_log, users
 from ecase.services.context import Context
 from tests.conftest import StaffUser, context_on
 

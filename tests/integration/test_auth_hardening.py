@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from ecase.app import create_app
 from ecase.models import UserSession
-from ecase.services import sessions, users
+from ecase.services.access import sessions, users
 from ecase.services.context import Context
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.web import csrf, enrol, login, password_step, post_form

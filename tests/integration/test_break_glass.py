@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from ecase.models import BreakGlassGrant, CaseFile
-from ecase.services import pipeline
 from ecase.services.context import Context
+from ecase.services.intake import pipeline
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.fakes import ScriptedExtractor
 from tests.support.files import minimal_pdf

@@ -14,7 +14,9 @@ from ecase.bootstrap import build_context
 from ecase.cli import main
 from ecase.config import Settings
 from ecase.domain.actor import Actor
-from ecase.services import cases, documents, persons, pipeline, second_factor, users
+from ecase.services.access import second_factor, users
+from ecase.services.casefile import cases, documents, persons
+from ecase.services.intake import pipeline
 from search import Scope, SearchQuery
 from tests.support.files import minimal_pdf
 from tests.support.tesseract import require_tesseract

@@ -19,8 +19,10 @@ from ecase.domain.actor import Actor
 from ecase.domain.enums import Outcome
 from ecase.domain.errors import InvalidInputError, NotFoundError
 from ecase.models import AuditEvent
-from ecase.services import cases, persons, sheets, users
+from ecase.services.access import users
+from ecase.services.casefile import cases, persons
 from ecase.services.context import Context
+from ecase.services.intake import sheets
 from ocr import Separator, detect_separator
 
 PASSWORD = "Start-Password-2026"

@@ -23,9 +23,10 @@ from sqlalchemy import select
 from ecase.bootstrap import upgrade_database
 from ecase.cli import main
 from ecase.models import ScanBatch
-from ecase.services import cases, hotfolder, persons, pipeline, scanning
+from ecase.services.casefile import cases, persons
 from ecase.services.context import Context
-from ecase.services.hotfolder import HotFolder
+from ecase.services.intake import hotfolder, pipeline, scanning
+from ecase.services.intake.hotfolder import HotFolder
 from ocr import Limits, TesseractExtractor
 from storage.memory import InMemoryBlobStore
 from tests.conftest import StaffUser

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from ecase.services import pipeline
 from ecase.services.context import Context
+from ecase.services.intake import pipeline
 from ocr import Limits, TesseractExtractor, samples
 from tests.conftest import StaffUser
 from tests.support.corpus import corpus_files

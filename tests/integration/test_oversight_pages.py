@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from ecase.services import audit_log
+from ecase.services.access import audit_log
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.web import csrf, login
 

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from ecase.models import DerivedFile, Document, DocumentPage
-from ecase.services import pipeline
 from ecase.services.context import Context
+from ecase.services.intake import leases, pipeline
 from ocr import EncryptedDocumentError
 from search import Scope, SearchQuery
 from search.memory import InMemorySearchIndex
@@ -144,7 +144,7 @@ def test_storage_outage_retries_with_backoff_then_fails_then_recovers_on_reconci
     _, doc_id = _new_document(client, caseworker)
     blobs.unavailable = True
     delays = []
-    for _ in range(pipeline.MAX_ATTEMPTS - 1):
+    for _ in range(leases.MAX_ATTEMPTS - 1):
         outcome = pipeline.process_document(ctx, doc_id)
         assert outcome.status == "processing"
         delays.append(outcome.retry_in)

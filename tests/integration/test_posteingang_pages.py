@@ -21,8 +21,9 @@ from werkzeug.test import TestResponse
 
 from ecase.domain.enums import DocumentSource
 from ecase.models import AuditEvent, Document, DocumentPage, DocumentVersion, ScanBatch
-from ecase.services import cases, documents, persons, pipeline, scanning
+from ecase.services.casefile import cases, documents, persons
 from ecase.services.context import Context
+from ecase.services.intake import pipeline, scanning
 from ecase.web.posteingang import parse_pages
 from ocr import CorruptDocumentError
 from ocr.samples import text_pdf

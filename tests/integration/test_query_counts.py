@@ -18,7 +18,7 @@ from sqlalchemy import Engine, event, update
 
 from ecase.domain.enums import DocumentSource, DocumentStatus
 from ecase.models import Document, DocumentVersion, User
-from ecase.services import cases, notes, persons
+from ecase.services.casefile import cases, notes, persons
 from ecase.services.context import Context
 from tests.conftest import StaffUser
 from tests.support.web import login

@@ -20,9 +20,10 @@ from sqlalchemy import select, update
 from ecase.domain.enums import CaseStatus, DocumentSource
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.models import AuditEvent, CaseFile, Document, ScanBatch
-from ecase.services import cases, persons, pipeline, scanning
+from ecase.services.casefile import cases, persons
 from ecase.services.context import Context
-from ecase.services.scanning import ScannerProfile
+from ecase.services.intake import leases, pipeline, scanning
+from ecase.services.intake.scanning import ScannerProfile
 from ocr import CorruptDocumentError, FakeBatchSplitter, OcrEngineError, Separator
 from tests.conftest import StaffUser
 from tests.support.files import minimal_pdf
@@ -237,10 +238,10 @@ def test_outages_are_retried_and_lost_batches_reconciled(
     outcome = scanning.split_batch(ctx, batch.id)
     assert (outcome.status, outcome.retry_in) == ("splitting", 5.0)
     assert scanning.reconcile_batches(ctx) == [batch.id]
-    for _ in range(pipeline.MAX_ATTEMPTS - 1):
+    for _ in range(leases.MAX_ATTEMPTS - 1):
         outcome = scanning.split_batch(ctx, batch.id)
     assert outcome.status == "failed"
-    assert splitter.calls == pipeline.MAX_ATTEMPTS
+    assert splitter.calls == leases.MAX_ATTEMPTS
     assert scanning.reconcile_batches(ctx) == []
 
 

@@ -19,8 +19,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, func, select
 
 from ecase.models import AuditEvent, DerivedFile, Document, DocumentPage
-from ecase.services import page_images, pipeline
+from ecase.services.casefile import page_images
 from ecase.services.context import Context
+from ecase.services.intake import pipeline
 from ocr import FakePageRenderer, TesseractExtractor
 from ocr.samples import image_pdf, letter_lines, render_page, text_pdf
 from storage.memory import InMemoryBlobStore

@@ -17,8 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from ecase.models import AuditEvent, CaseFile, Document, RecentCaseView, User
-from ecase.services import break_glass, cases, documents, persons, pipeline
+from ecase.services.access import break_glass
+from ecase.services.casefile import cases, documents, persons
 from ecase.services.context import Context
+from ecase.services.intake import pipeline
 from ecase.web import pages
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.fakes import ScriptedExtractor

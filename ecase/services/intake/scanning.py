@@ -17,11 +17,11 @@ import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import ocr
@@ -38,12 +38,12 @@ from ecase.domain.errors import (
 from ecase.domain.media import EXTENSIONS
 from ecase.domain.messages import N_
 from ecase.models import CaseFile, Document, DocumentVersion, ScanBatch, User
-from ecase.services import audit
-from ecase.services.access import deny
-from ecase.services.audit_log import spreadsheet_cell
+from ecase.services.access import audit
+from ecase.services.access.audit_log import spreadsheet_cell
+from ecase.services.access.policy import deny
+from ecase.services.casefile.documents import new_document, store_original
 from ecase.services.context import Context
-from ecase.services.documents import _store_original, new_document
-from ecase.services.pipeline import MAX_ATTEMPTS, backoff_seconds
+from ecase.services.intake import leases
 
 # Stored on batches and documents and shown later, so translated where they are shown.
 DUPLICATE_BATCH = N_("Duplicate of batch %(batch)s; nothing was filed again.")
@@ -155,7 +155,7 @@ def ingest_file(
     if actor is not None and not policy.can_scan(actor):
         with ctx.uow() as uow:
             deny(uow, actor, "scan.ingest", audit.Subject("scan_batch"))
-    blob, media_type = _store_original(ctx, stream)
+    blob, media_type = store_original(ctx, stream)
     try:
         with ctx.uow() as uow:
             session = uow.session
@@ -243,27 +243,21 @@ def _forget_unreferenced_blob(ctx: Context, sha256: str) -> None:
 # ------------------------------------------------------------------------- splitting
 
 
-def _claim(ctx: Context, batch_id: int, lease: timedelta) -> int | None:
+def _claim(ctx: Context, batch_id: int) -> int | None:
     """Take the lease on a batch; ``None`` if it is finished or another worker holds it."""
-    now = datetime.now(UTC)
-    with ctx.uow() as uow:
-        claimed = uow.session.execute(
-            update(ScanBatch)
-            .where(
-                ScanBatch.id == batch_id,
-                ScanBatch.status.in_((RECEIVED, SPLITTING)),
-                or_(ScanBatch.lease_until.is_(None), ScanBatch.lease_until < now),
-            )
-            .values(status=SPLITTING, lease_until=now + lease, attempts=ScanBatch.attempts + 1)
-            .returning(ScanBatch.attempts)
-        ).first()
-        uow.commit()
-    return int(claimed[0]) if claimed else None
+    claimed = leases.claim(
+        ctx,
+        ScanBatch,
+        batch_id,
+        unfinished=ScanBatch.status.in_((RECEIVED, SPLITTING)),
+        values={"status": SPLITTING},
+    )
+    return claimed[0] if claimed else None
 
 
 def split_batch(ctx: Context, batch_id: int) -> Outcome:
     """Split one batch into filed documents; safe to call any number of times."""
-    attempt = _claim(ctx, batch_id, timedelta(seconds=ctx.settings.job_lease_seconds))
+    attempt = _claim(ctx, batch_id)
     if attempt is None:
         return Outcome(batch_id, "skipped")
     try:
@@ -284,7 +278,7 @@ def split_batch(ctx: Context, batch_id: int) -> Outcome:
 
 def _transient(ctx: Context, batch_id: int, attempt: int, exc: Exception) -> Outcome:
     log.warning("scan batch %s: attempt %s failed transiently: %s", batch_id, attempt, exc)
-    if attempt >= MAX_ATTEMPTS:
+    if leases.exhausted(attempt):
         _finish(
             ctx,
             batch_id,
@@ -293,15 +287,8 @@ def _transient(ctx: Context, batch_id: int, attempt: int, exc: Exception) -> Out
             "unavailable; scan the batch again once it is back.",
         )
         return Outcome(batch_id, FAILED)
-    try:
-        with ctx.uow() as uow:
-            uow.session.execute(
-                update(ScanBatch).where(ScanBatch.id == batch_id).values(lease_until=None)
-            )
-            uow.commit()
-    except Exception:
-        log.warning("scan batch %s: could not release the lease; it expires by itself", batch_id)
-    return Outcome(batch_id, SPLITTING, retry_in=backoff_seconds(attempt))
+    leases.release(ctx, ScanBatch, batch_id)
+    return Outcome(batch_id, SPLITTING, retry_in=leases.backoff_seconds(attempt))
 
 
 def _finish(ctx: Context, batch_id: int, status: str, reason: str) -> None:
@@ -457,7 +444,7 @@ def pending_batches(ctx: Context) -> list[int]:
                 select(ScanBatch.id)
                 .where(
                     ScanBatch.status.in_((RECEIVED, SPLITTING)),
-                    or_(ScanBatch.lease_until.is_(None), ScanBatch.lease_until < now),
+                    leases.lease_is_free(ScanBatch, now),
                 )
                 .order_by(ScanBatch.id)
             ).scalars()

@@ -12,10 +12,9 @@ from ecase.domain.actor import Actor
 from ecase.domain.errors import InvalidInputError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import CaseFile
-from ecase.services import audit
-from ecase.services.access import deny
-from ecase.services.break_glass import live_grant_case_ids
-from ecase.services.cases import facts
+from ecase.services.access import audit
+from ecase.services.access.break_glass import live_grant_case_ids
+from ecase.services.access.policy import deny, facts
 from ecase.services.context import Context
 from search import MAX_LIMIT, MAX_OFFSET, InvalidQueryError, Scope, SearchQuery, SearchResult
 

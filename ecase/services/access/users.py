@@ -16,9 +16,9 @@ from ecase.domain.enums import Outcome, Role
 from ecase.domain.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import ApiToken, Team, User
-from ecase.services import audit, passwords
+from ecase.services.access import audit, passwords
+from ecase.services.access.revocation import revoke_everything
 from ecase.services.context import Context
-from ecase.services.revocation import revoke_everything
 
 TOKEN_TOUCH_EVERY = timedelta(minutes=5)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

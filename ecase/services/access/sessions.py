@@ -16,9 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from ecase.domain.actor import Actor
 from ecase.models import User, UserSession
-from ecase.services import audit
+from ecase.services.access import audit
+from ecase.services.access.users import actor_of
 from ecase.services.context import Context
-from ecase.services.users import actor_of
 
 TOUCH_EVERY = timedelta(seconds=60)
 

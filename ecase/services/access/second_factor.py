@@ -16,10 +16,10 @@ from ecase.domain.enums import Outcome
 from ecase.domain.errors import AuthenticationError, ConflictError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import User
-from ecase.services import audit
+from ecase.services.access import audit
+from ecase.services.access.revocation import revoke_everything
+from ecase.services.access.users import find_user_id
 from ecase.services.context import Context
-from ecase.services.revocation import revoke_everything
-from ecase.services.users import find_user_id
 
 ISSUER = "ecase"
 RECOVERY_CODES = 10

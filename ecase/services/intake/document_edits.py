@@ -25,7 +25,7 @@ import ocr
 import storage
 from ecase.domain import policy
 from ecase.domain.actor import Actor
-from ecase.domain.enums import DocumentStatus
+from ecase.domain.enums import DocumentStatus, PipelineStep
 from ecase.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -35,11 +35,10 @@ from ecase.domain.errors import (
 from ecase.domain.media import EXTENSIONS
 from ecase.domain.messages import N_
 from ecase.models import Document, DocumentVersion
-from ecase.services import audit
-from ecase.services.access import deny
+from ecase.services.access import audit
+from ecase.services.access.policy import deny
+from ecase.services.casefile.views import DocumentView
 from ecase.services.context import Context
-from ecase.services.pipeline import STEP_EXTRACT
-from ecase.services.views import DocumentView
 from ocr.edits import INVALID_EDIT, ROTATIONS, merge_documents, rotate_pages, split_document
 
 log = logging.getLogger(__name__)
@@ -91,7 +90,7 @@ def split_at(ctx: Context, actor: Actor, document_id: int, at_page: int) -> Edit
             received_on=document.received_on,
             source=document.source,
             status=DocumentStatus.RECEIVED,
-            step=STEP_EXTRACT,
+            step=PipelineStep.EXTRACT,
             created_by_id=actor.user_id,
             scan_batch_id=document.scan_batch_id,
             versions=[
@@ -321,7 +320,7 @@ def _add_version(
         )
     )
     # The pipeline starts over for the new version: text, pages, index, page images.
-    document.step = STEP_EXTRACT
+    document.step = PipelineStep.EXTRACT
     document.status = DocumentStatus.RECEIVED
     document.status_reason = None
     document.failure_transient = False

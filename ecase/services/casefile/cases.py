@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
@@ -17,7 +17,6 @@ from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.domain.reference import ReferenceScheme, check_plan_code
 from ecase.models import (
-    BreakGlassGrant,
     CaseFile,
     Document,
     FilePlanEntry,
@@ -26,10 +25,10 @@ from ecase.models import (
     Team,
     User,
 )
-from ecase.services import audit
-from ecase.services.access import deny, read_flags
+from ecase.services.access import audit
+from ecase.services.access.policy import deny, facts, read_flags
+from ecase.services.casefile.views import CaseView, DocumentView
 from ecase.services.context import Context
-from ecase.services.views import CaseView, DocumentView
 
 REFERENCE_IN_USE = N_("Aktenzeichen %(reference)s is already in use.")
 NOT_IN_TEAM = N_("'%(user)s' does not work in the file's team.")
@@ -47,23 +46,6 @@ class NewCase:
     team: str | None = None
     file_plan: str | None = None
     reference: str | None = None
-
-
-def facts(session: Session, actor: Actor, case: CaseFile) -> policy.CaseFacts:
-    """The policy's view of a file for this actor, including a live break-glass grant."""
-    grant = session.execute(
-        select(BreakGlassGrant.id).where(
-            BreakGlassGrant.user_id == actor.user_id,
-            BreakGlassGrant.case_id == case.id,
-            BreakGlassGrant.expires_at > datetime.now(UTC),
-        )
-    ).first()
-    return policy.CaseFacts(
-        team_id=case.team_id,
-        assignee_id=case.assignee_id,
-        status=case.status,
-        break_glass=grant is not None,
-    )
 
 
 def next_reference(session: Session, scheme: ReferenceScheme, plan: str, year: int) -> str:

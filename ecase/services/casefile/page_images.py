@@ -29,11 +29,11 @@ from ecase.domain.errors import NotFoundError, ServiceUnavailableError
 from ecase.domain.media import EXTENSIONS
 from ecase.domain.messages import N_
 from ecase.models import AuditEvent, CaseFile, DerivedFile, Document, DocumentPage
-from ecase.services import audit
-from ecase.services.access import deny
+from ecase.services.access import audit
+from ecase.services.access.policy import deny
+from ecase.services.casefile.documents import document_subject, load_readable
+from ecase.services.casefile.views import ContentView, DocumentView
 from ecase.services.context import Context
-from ecase.services.documents import _load_readable, _subject
-from ecase.services.views import ContentView, DocumentView
 from search.analysis import chunks
 
 log = logging.getLogger(__name__)
@@ -308,9 +308,9 @@ def get_viewer(ctx: Context, actor: Actor, document_id: int, query: str = "") ->
     terms = query_terms(query) if query else frozenset()
     with ctx.uow() as uow:
         session = uow.session
-        document, case, flags = _load_readable(session, actor, document_id)
+        document, case, flags = load_readable(session, actor, document_id)
         if flags is None:
-            deny(uow, actor, "document.view", _subject(document, case))
+            deny(uow, actor, "document.view", document_subject(document, case))
         version_id = document.current_version.id
         derived = dict(
             session.execute(
@@ -331,7 +331,7 @@ def get_viewer(ctx: Context, actor: Actor, document_id: int, query: str = "") ->
             .where(DocumentPage.version_id == version_id)
             .order_by(DocumentPage.number)
         ).all()
-        audit.record(session, actor, "document.view", _subject(document, case), **flags)
+        audit.record(session, actor, "document.view", document_subject(document, case), **flags)
         view = DocumentView.of(document)
         reference = case.reference if isinstance(case, CaseFile) else None
         rendered = document.pages_rendered
@@ -368,9 +368,9 @@ def _words_by_page(ctx: Context, sha256: str | None) -> dict[int, list[list[obje
 def list_pages(ctx: Context, actor: Actor, document_id: int) -> list[PageInfo]:
     """Page sizes and where their images are, for API clients; audited as ``document.view``."""
     with ctx.uow() as uow:
-        document, case, flags = _load_readable(uow.session, actor, document_id)
+        document, case, flags = load_readable(uow.session, actor, document_id)
         if flags is None:
-            deny(uow, actor, "document.view", _subject(document, case))
+            deny(uow, actor, "document.view", document_subject(document, case))
         rows = uow.session.execute(
             select(
                 DocumentPage.number,
@@ -382,7 +382,7 @@ def list_pages(ctx: Context, actor: Actor, document_id: int) -> list[PageInfo]:
             .where(DocumentPage.version_id == document.current_version.id)
             .order_by(DocumentPage.number)
         ).all()
-        audit.record(uow.session, actor, "document.view", _subject(document, case), **flags)
+        audit.record(uow.session, actor, "document.view", document_subject(document, case), **flags)
         uow.commit()
     return [PageInfo(n, w, h, sha is not None, src) for n, w, h, sha, src in rows]
 
@@ -393,8 +393,8 @@ def read_page_image(
     """One page image or thumbnail (small: read whole and verified before anything is sent)."""
     with ctx.uow() as uow:
         session = uow.session
-        document, case, flags = _load_readable(session, actor, document_id)
-        subject = _subject(document, case)
+        document, case, flags = load_readable(session, actor, document_id)
+        subject = document_subject(document, case)
         if flags is None:
             deny(uow, actor, "document.pages", subject)
         column = DocumentPage.thumb_sha256 if thumb else DocumentPage.image_sha256
@@ -443,9 +443,9 @@ def open_searchable_pdf(
     """The derived searchable PDF, audited as a download; 404 when OCR made none."""
     with ctx.uow() as uow:
         session = uow.session
-        document, case, flags = _load_readable(session, actor, document_id)
+        document, case, flags = load_readable(session, actor, document_id)
         if flags is None:
-            deny(uow, actor, "document.download", _subject(document, case))
+            deny(uow, actor, "document.download", document_subject(document, case))
         derived = session.execute(
             select(DerivedFile).where(
                 DerivedFile.version_id == document.current_version.id,
@@ -462,7 +462,7 @@ def open_searchable_pdf(
             raise ServiceUnavailableError(
                 N_("The document store is not reachable. Please try again later.")
             ) from exc
-        audit.record(session, actor, "document.download", _subject(document, case), **flags)
+        audit.record(session, actor, "document.download", document_subject(document, case), **flags)
         uow.commit()
         content = ContentView(
             document_id=document.id,

@@ -34,9 +34,9 @@ from ecase.domain.errors import (
     PayloadTooLargeError,
     UnsupportedMediaError,
 )
-from ecase.services import scanning
 from ecase.services.context import Context
-from ecase.services.scanning import ScannerProfile
+from ecase.services.intake import scanning
+from ecase.services.intake.scanning import ScannerProfile
 
 log = logging.getLogger(__name__)
 

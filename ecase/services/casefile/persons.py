@@ -18,11 +18,11 @@ from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import CaseFile, Person, PersonAlias
 from ecase.models.people import PersonNameKey
-from ecase.services import audit
-from ecase.services.access import deny
-from ecase.services.cases import facts as case_facts
+from ecase.services.access import audit
+from ecase.services.access.policy import deny
+from ecase.services.access.policy import facts as case_facts
+from ecase.services.casefile.views import CreatedPersonView, PersonMatch, PersonView
 from ecase.services.context import Context
-from ecase.services.views import CreatedPersonView, PersonMatch, PersonView
 
 NATIONALITY_RE = re.compile(r"^[A-Z]{3}$")
 AZR_RE = re.compile(r"^[0-9A-Z]{6,20}$")

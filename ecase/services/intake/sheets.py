@@ -17,9 +17,9 @@ from ecase.domain.actor import Actor
 from ecase.domain.errors import InvalidInputError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import CaseFile
-from ecase.services import audit
-from ecase.services.access import deny
-from ecase.services.cases import facts, load_case
+from ecase.services.access import audit
+from ecase.services.access.policy import deny, facts
+from ecase.services.casefile.cases import load_case
 from ecase.services.context import Context
 from ocr import SheetSpec, render_sheet_pdf
 from ocr.separators import SEPARATOR_PAYLOAD, case_payload

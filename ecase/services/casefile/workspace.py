@@ -22,13 +22,14 @@ from ecase.domain.enums import CaseStatus, Role
 from ecase.domain.errors import ConflictError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import BreakGlassGrant, CaseFile, Document, Person, RecentCaseView, User
-from ecase.services import audit, persons
-from ecase.services.access import deny, read_flags
-from ecase.services.cases import MemberView, assignable_members
+from ecase.services.access import audit
+from ecase.services.access.policy import deny, read_flags
+from ecase.services.casefile import persons
+from ecase.services.casefile.cases import MemberView, assignable_members
+from ecase.services.casefile.notes import NoteView, notes_of
+from ecase.services.casefile.search import SearchRequest, search_documents
+from ecase.services.casefile.views import CaseView, DocumentView, PersonMatch, PersonView
 from ecase.services.context import Context
-from ecase.services.notes import NoteView, notes_of
-from ecase.services.search import SearchRequest, search_documents
-from ecase.services.views import CaseView, DocumentView, PersonMatch, PersonView
 from search import SearchResult
 
 TEAM_FILES = 50

@@ -16,15 +16,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecase.domain import names, policy
 from ecase.domain.actor import Actor
-from ecase.domain.enums import CaseStatus, DocumentStatus
+from ecase.domain.enums import CaseStatus, DocumentStatus, PipelineStep
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import CaseFile, Document, DocumentPage, Person
-from ecase.services import audit
-from ecase.services.access import deny
+from ecase.services.access import audit
+from ecase.services.access.policy import deny
+from ecase.services.casefile.views import DocumentView
 from ecase.services.context import Context
-from ecase.services.pipeline import STEP_DONE, STEP_INDEX
-from ecase.services.views import DocumentView
 
 MERGED_INTO = N_("The document was merged into document %(document)s; please file that one.")
 NO_SUCH_REFERENCE = N_("There is no case file with Aktenzeichen %(reference)s.")
@@ -207,13 +206,13 @@ def assign_document(ctx: Context, actor: Actor, document_id: int, case_id: int) 
         if case.status is not CaseStatus.OPEN:
             raise ConflictError(N_("The case file is closed (zdA); documents cannot be added."))
         document.case_id = case.id
-        reindex = document.step == STEP_DONE
+        reindex = document.step == PipelineStep.DONE
         if reindex:
             # The index holds the document's file and team: it must learn the new ones.
             session.execute(
                 update(Document)
                 .where(Document.id == document.id)
-                .values(step=STEP_INDEX, status=DocumentStatus.PROCESSING)
+                .values(step=PipelineStep.INDEX, status=DocumentStatus.PROCESSING)
             )
         audit.record(
             session,

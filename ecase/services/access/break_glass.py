@@ -18,9 +18,8 @@ from ecase.domain.errors import (
 )
 from ecase.domain.messages import N_
 from ecase.models import BreakGlassGrant, CaseFile, User
-from ecase.services import audit, passwords
-from ecase.services.access import deny
-from ecase.services.cases import facts
+from ecase.services.access import audit, passwords
+from ecase.services.access.policy import deny, facts
 from ecase.services.context import Context
 
 MIN_REASON_CHARS = 30

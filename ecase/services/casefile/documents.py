@@ -15,7 +15,7 @@ import ocr
 import storage
 from ecase.domain import policy
 from ecase.domain.actor import Actor
-from ecase.domain.enums import CaseStatus, DocumentSource, DocumentStatus
+from ecase.domain.enums import CaseStatus, DocumentSource, DocumentStatus, PipelineStep
 from ecase.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -27,13 +27,11 @@ from ecase.domain.errors import (
 from ecase.domain.media import ACCEPTED_MESSAGE, SNIFF_BYTES
 from ecase.domain.messages import N_
 from ecase.models import CaseFile, Document, DocumentPage, DocumentVersion
-from ecase.services import audit
-from ecase.services.access import ReadFlags, deny, read_flags
-from ecase.services.cases import facts
+from ecase.services.access import audit
+from ecase.services.access.policy import ReadFlags, deny, facts, read_flags
+from ecase.services.casefile.views import ContentView, DocumentView, PageTextView
 from ecase.services.context import Context
-from ecase.services.pipeline import STEP_DONE, STEP_INDEX
 from ecase.services.streams import PrefixedReader, read_head
-from ecase.services.views import ContentView, DocumentView, PageTextView
 
 TOO_LARGE = N_("The file is larger than the limit of %(limit)s MiB.")
 
@@ -62,7 +60,7 @@ def _title_for(upload: Upload) -> str:
     return title
 
 
-def _store_original(ctx: Context, stream: IO[bytes]) -> tuple[storage.BlobInfo, str]:
+def store_original(ctx: Context, stream: IO[bytes]) -> tuple[storage.BlobInfo, str]:
     """Sniff the type from the first bytes, then stream everything to checksummed storage."""
     head = read_head(stream, SNIFF_BYTES)
     if not head:
@@ -153,7 +151,7 @@ def add_document(ctx: Context, actor: Actor, case_id: int | None, upload: Upload
         if not allowed:
             deny(uow, actor, "document.upload", subject)
 
-    blob, media_type = _store_original(ctx, upload.stream)
+    blob, media_type = store_original(ctx, upload.stream)
 
     try:
         with ctx.uow() as uow:
@@ -208,7 +206,7 @@ def _forget_unreferenced_blob(ctx: Context, sha256: str) -> None:
         log.exception("could not remove blob %s of a failed upload", sha256)
 
 
-def _load_readable(
+def load_readable(
     uow_session: Session, actor: Actor, document_id: int
 ) -> tuple[Document, CaseFile | None, ReadFlags | None]:
     """The document, its file, and the audit flags of reading it (``None``: not allowed)."""
@@ -226,7 +224,7 @@ def _load_readable(
     return document, case, read_flags(actor, case_facts)
 
 
-def _subject(document: Document, case: CaseFile | None) -> audit.Subject:
+def document_subject(document: Document, case: CaseFile | None) -> audit.Subject:
     return audit.Subject(
         "document", document.id, document.case_id, case.person_id if case else None, document.id
     )
@@ -234,10 +232,10 @@ def _subject(document: Document, case: CaseFile | None) -> audit.Subject:
 
 def get_document(ctx: Context, actor: Actor, document_id: int) -> DocumentView:
     with ctx.uow() as uow:
-        document, case, flags = _load_readable(uow.session, actor, document_id)
+        document, case, flags = load_readable(uow.session, actor, document_id)
         if flags is None:
-            deny(uow, actor, "document.view", _subject(document, case))
-        audit.record(uow.session, actor, "document.view", _subject(document, case), **flags)
+            deny(uow, actor, "document.view", document_subject(document, case))
+        audit.record(uow.session, actor, "document.view", document_subject(document, case), **flags)
         view = DocumentView.of(document)
         uow.commit()
     return view
@@ -246,9 +244,9 @@ def get_document(ctx: Context, actor: Actor, document_id: int) -> DocumentView:
 def open_content(ctx: Context, actor: Actor, document_id: int) -> tuple[ContentView, BinaryIO]:
     """The original bytes of the current version, verified against their SHA-256 as they stream."""
     with ctx.uow() as uow:
-        document, case, flags = _load_readable(uow.session, actor, document_id)
+        document, case, flags = load_readable(uow.session, actor, document_id)
         if flags is None:
-            deny(uow, actor, "document.download", _subject(document, case))
+            deny(uow, actor, "document.download", document_subject(document, case))
         version = document.current_version
         try:
             stream = ctx.blobs.open(version.sha256)
@@ -261,7 +259,9 @@ def open_content(ctx: Context, actor: Actor, document_id: int) -> tuple[ContentV
             raise ServiceUnavailableError(
                 N_("The document store is not reachable. Please try again later.")
             ) from exc
-        audit.record(uow.session, actor, "document.download", _subject(document, case), **flags)
+        audit.record(
+            uow.session, actor, "document.download", document_subject(document, case), **flags
+        )
         uow.commit()
     content = ContentView(
         document_id=document.id,
@@ -278,16 +278,16 @@ def get_text(
 ) -> tuple[DocumentView, list[PageTextView]]:
     """The extracted text, page by page; empty until the pipeline has run."""
     with ctx.uow() as uow:
-        document, case, flags = _load_readable(uow.session, actor, document_id)
+        document, case, flags = load_readable(uow.session, actor, document_id)
         if flags is None:
-            deny(uow, actor, "document.text", _subject(document, case))
+            deny(uow, actor, "document.text", document_subject(document, case))
         pages = uow.session.execute(
             select(DocumentPage)
             .where(DocumentPage.version_id == document.current_version.id)
             .order_by(DocumentPage.number)
         ).scalars()
         views = [PageTextView(p.number, p.text, p.source, p.rotation, p.confidence) for p in pages]
-        audit.record(uow.session, actor, "document.text", _subject(document, case), **flags)
+        audit.record(uow.session, actor, "document.text", document_subject(document, case), **flags)
         view = DocumentView.of(document)
         uow.commit()
     return view, views
@@ -336,8 +336,8 @@ def update_document(
     clean = _checked_changes(changes)
     with ctx.uow() as uow:
         session = uow.session
-        document, case, _flags = _load_readable(session, actor, document_id)
-        subject = _subject(document, case)
+        document, case, _flags = load_readable(session, actor, document_id)
+        subject = document_subject(document, case)
         if case is None:
             allowed = policy.can_use_inbox(actor)
         else:
@@ -354,9 +354,9 @@ def update_document(
         ]
         for name in changed:
             setattr(document, name, getattr(clean, name))
-        if changed and document.step == STEP_DONE:
+        if changed and document.step == PipelineStep.DONE:
             # Title, type and date are indexed fields: the index step runs again.
-            document.step = STEP_INDEX
+            document.step = PipelineStep.INDEX
             document.status = DocumentStatus.PROCESSING
             uow.after_commit(lambda: ctx.dispatch_document(document.id))
         session.flush()

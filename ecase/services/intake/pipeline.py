@@ -14,14 +14,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 import storage
-from ecase.domain.enums import DocumentStatus
+from ecase.domain.enums import DocumentStatus, PipelineStep
 from ecase.domain.errors import ServiceUnavailableError
 from ecase.domain.media import EXTENSIONS
 from ecase.domain.messages import N_
@@ -34,15 +34,12 @@ from ecase.models import (
     Person,
 )
 from ecase.services.context import Context
+from ecase.services.intake import leases
 from ocr import ExtractionError, ExtractionResult, OcrEngineError
 from search import IndexedDocument, SearchError
 
 log = logging.getLogger(__name__)
 
-STEP_EXTRACT = "extract"
-STEP_INDEX = "index"
-STEP_DONE = "done"
-MAX_ATTEMPTS = 5
 COPY_CHUNK = 1024 * 1024
 
 
@@ -61,42 +58,32 @@ class Outcome:
     retry_in: float | None = None
 
 
-def backoff_seconds(attempt: int) -> float:
-    """5 s, 10 s, 20 s, 40 s ...: outages of a minute or two heal without anyone noticing."""
-    return float(min(5.0 * 2 ** max(attempt - 1, 0), 600.0))
-
-
-def _claim(ctx: Context, document_id: int, lease: timedelta) -> tuple[str, int] | None:
+def _claim(ctx: Context, document_id: int) -> tuple[str, int] | None:
     """Take the lease on a document; ``None`` if it is finished or another worker holds it."""
-    now = datetime.now(UTC)
-    with ctx.uow() as uow:
-        claimed = uow.session.execute(
-            update(Document)
-            .where(
-                Document.id == document_id,
-                Document.step != STEP_DONE,
-                Document.status != DocumentStatus.FAILED,
-                or_(Document.lease_until.is_(None), Document.lease_until < now),
-            )
-            .values(
-                status=DocumentStatus.PROCESSING,
-                lease_until=now + lease,
-                attempts=Document.attempts + 1,
-            )
-            .returning(Document.step, Document.attempts)
-        ).first()
-        uow.commit()
-    return (claimed[0], claimed[1]) if claimed else None
+    claimed = leases.claim(
+        ctx,
+        Document,
+        document_id,
+        unfinished=and_(
+            Document.step != PipelineStep.DONE, Document.status != DocumentStatus.FAILED
+        ),
+        values={"status": DocumentStatus.PROCESSING},
+        returning=(Document.step,),
+    )
+    if claimed is None:
+        return None
+    attempt, (step,) = claimed
+    return str(step), attempt
 
 
 def process_document(ctx: Context, document_id: int) -> Outcome:
     """Run the remaining steps for one document; safe to call any number of times."""
-    claim = _claim(ctx, document_id, timedelta(seconds=ctx.settings.job_lease_seconds))
+    claim = _claim(ctx, document_id)
     if claim is None:
         return Outcome(document_id, "skipped")
     step, attempt = claim
     try:
-        if step == STEP_EXTRACT:
+        if step == PipelineStep.EXTRACT:
             _extract(ctx, document_id)
         _index(ctx, document_id)
     except OcrEngineError as exc:
@@ -120,7 +107,7 @@ def process_document(ctx: Context, document_id: int) -> Outcome:
 
 def _transient(ctx: Context, document_id: int, attempt: int, exc: Exception) -> Outcome:
     log.warning("document %s: attempt %s failed transiently: %s", document_id, attempt, exc)
-    if attempt >= MAX_ATTEMPTS:
+    if leases.exhausted(attempt):
         _fail(
             ctx,
             document_id,
@@ -128,19 +115,10 @@ def _transient(ctx: Context, document_id: int, attempt: int, exc: Exception) -> 
             transient=True,
         )
         return Outcome(document_id, DocumentStatus.FAILED.value)
-    try:
-        _release(ctx, document_id)
-    except Exception:
-        log.warning("document %s: could not release the lease; it expires by itself", document_id)
-    return Outcome(document_id, DocumentStatus.PROCESSING.value, retry_in=backoff_seconds(attempt))
-
-
-def _release(ctx: Context, document_id: int) -> None:
-    with ctx.uow() as uow:
-        uow.session.execute(
-            update(Document).where(Document.id == document_id).values(lease_until=None)
-        )
-        uow.commit()
+    leases.release(ctx, Document, document_id)
+    return Outcome(
+        document_id, DocumentStatus.PROCESSING.value, retry_in=leases.backoff_seconds(attempt)
+    )
 
 
 def _fail(ctx: Context, document_id: int, reason: str, *, transient: bool) -> None:
@@ -196,7 +174,7 @@ def _extract(ctx: Context, document_id: int) -> None:
     else:
         with ctx.uow() as uow:
             uow.session.execute(
-                update(Document).where(Document.id == document_id).values(step=STEP_INDEX)
+                update(Document).where(Document.id == document_id).values(step=PipelineStep.INDEX)
             )
             uow.commit()
 
@@ -256,7 +234,7 @@ def _record_extraction(
         session.execute(
             update(Document)
             .where(Document.id == document_id)
-            .values(page_count=result.page_count, step=STEP_INDEX)
+            .values(page_count=result.page_count, step=PipelineStep.INDEX)
         )
         uow.commit()
 
@@ -330,7 +308,7 @@ def iter_index_entries(
                     select(Document.id)
                     .where(
                         Document.id > last,
-                        Document.step == STEP_DONE,
+                        Document.step == PipelineStep.DONE,
                         Document.superseded_by_id.is_(None),
                     )
                     .order_by(Document.id)
@@ -351,7 +329,7 @@ def count_indexable(ctx: Context, *, after: int | None = None) -> int:
                 select(func.count())
                 .select_from(Document)
                 .where(
-                    Document.step == STEP_DONE,
+                    Document.step == PipelineStep.DONE,
                     Document.id > (after or 0),
                     Document.superseded_by_id.is_(None),
                 )
@@ -370,7 +348,7 @@ def _index(ctx: Context, document_id: int) -> None:
             update(Document)
             .where(Document.id == document_id)
             .values(
-                step=STEP_DONE,
+                step=PipelineStep.DONE,
                 status=DocumentStatus.READY,
                 ready_at=datetime.now(UTC),
                 status_reason=None,
@@ -385,9 +363,9 @@ def pending_documents(ctx: Context, *, include_transient_failures: bool) -> list
     """Documents whose work was lost: not done, and no worker holds a live lease on them."""
     now = datetime.now(UTC)
     conditions = [
-        Document.step != STEP_DONE,
+        Document.step != PipelineStep.DONE,
         Document.status != DocumentStatus.FAILED,
-        or_(Document.lease_until.is_(None), Document.lease_until < now),
+        leases.lease_is_free(Document, now),
     ]
     with ctx.uow() as uow:
         ids = list(uow.session.execute(select(Document.id).where(*conditions)).scalars())

@@ -14,9 +14,8 @@ from ecase.domain.enums import CaseStatus
 from ecase.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from ecase.domain.messages import N_
 from ecase.models import CaseFile, CaseNote
-from ecase.services import audit
-from ecase.services.access import deny, read_flags
-from ecase.services.cases import facts
+from ecase.services.access import audit
+from ecase.services.access.policy import deny, facts, read_flags
 from ecase.services.context import Context
 
 MAX_NOTE = 10_000

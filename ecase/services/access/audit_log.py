@@ -22,8 +22,8 @@ from ecase.domain.actor import Actor
 from ecase.domain.enums import Role
 from ecase.domain.errors import InvalidInputError
 from ecase.models import AuditCheckpoint, AuditEvent, AuditHead, CaseFile, team_members
-from ecase.services import audit
-from ecase.services.access import deny
+from ecase.services.access import audit
+from ecase.services.access.policy import deny
 from ecase.services.context import Context
 
 BATCH = 2000
