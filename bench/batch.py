@@ -25,18 +25,15 @@ markdown table and writes it to bench/results/batch.md.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import itertools
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pypdfium2
 from sqlalchemy import select
@@ -45,12 +42,9 @@ from sqlalchemy import select
 # package; the repository root goes in front of it
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecase.bootstrap import build_context, upgrade_database
-from ecase.config import Settings
+from office import load_ocr_bench, open_office, timed_rounds
+
 from ecase.models import Document
-from ecase.services import setup
-from ecase.services.access import users
-from ecase.services.casefile import cases, persons
 from ecase.services.context import Context
 from ecase.services.intake import pipeline, scanning
 from ocr import samples
@@ -65,34 +59,8 @@ SPLIT = "ecase split only (intake + sandboxed split)"
 READY = "ecase batch to ready (intake + split + OCR + index)"
 
 
-def _load_ocr_bench() -> ModuleType:
-    """bench/ocr.py, for its raw-tesseract baseline and machine description."""
-    spec = importlib.util.spec_from_file_location("bench_ocr", HERE / "ocr.py")
-    if spec is None or spec.loader is None:
-        raise SystemExit("bench/ocr.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ocr_bench = _load_ocr_bench()
+ocr_bench = load_ocr_bench()
 _serial = itertools.count()
-
-
-def _setup(home: Path, processes: int) -> tuple[Context, str]:
-    env = {"ECASE_HOME": str(home), "ECASE_OCR_PROCESSES": str(processes)}
-    settings = Settings.from_env(env)
-    upgrade_database(settings.database_url)
-    ctx = build_context(settings)
-    setup.ensure_file_plan_entry(ctx, settings.default_file_plan)
-    users.create_team(ctx, None, "Bench")
-    password = secrets.token_urlsafe(24) + "-A1"
-    users.create_user(ctx, None, "bench", "caseworker", password, teams=("Bench",))
-    actor = users.get_actor(ctx, "bench")
-    person = persons.create_person(ctx, actor, persons.NewPerson("Bondarenko", "Iryna"))
-    case = cases.create_case(ctx, actor, cases.NewCase(person.id, "Aufenthaltserlaubnis"))
-    return ctx, case.reference
 
 
 def _make_batch(work: Path, documents: int, reference: str) -> tuple[bytes, list[Path]]:
@@ -145,8 +113,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="ecase-bench-batch-") as tmp:
         work = Path(tmp)
-        ctx, reference = _setup(work / "home", procs)
-        pdf, pngs = _make_batch(work, n_docs, reference)
+        office = open_office(work / "home", procs)
+        ctx = office.ctx
+        pdf, pngs = _make_batch(work, n_docs, office.reference)
 
         def split() -> None:
             _ingest_and_split(ctx, pdf, n_docs)
@@ -161,12 +130,7 @@ def main() -> None:
             ocr_bench._raw(pngs, work, procs)
 
         cases = [(RAW, doc_pages, raw), (SPLIT, batch_pages, split), (READY, doc_pages, ready)]
-        times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
-        for _ in range(max(args.repeat, 1)):
-            for name, _, run in cases:
-                start = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - start)
+        times = timed_rounds([(name, run) for name, _, run in cases], args.repeat)
 
     per_round_ready = [r / e for r, e in zip(times[RAW], times[READY], strict=True)]
     per_round_split = [s / r for s, r in zip(times[SPLIT], times[RAW], strict=True)]

@@ -23,12 +23,10 @@ of the per-round ratios. Prints a markdown table and writes it to bench/results/
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import itertools
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
@@ -36,7 +34,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pypdfium2
 
@@ -44,14 +41,10 @@ import pypdfium2
 # package; the repository root goes in front of it
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecase.bootstrap import build_context, upgrade_database
-from ecase.config import Settings
-from ecase.domain.actor import Actor
+from office import Office, load_ocr_bench, open_office, timed_rounds
+
 from ecase.models import Document
-from ecase.services import setup
-from ecase.services.access import users
-from ecase.services.casefile import cases, documents, persons
-from ecase.services.context import Context
+from ecase.services.casefile import documents
 from ecase.services.intake import pipeline
 from ocr import samples
 
@@ -71,18 +64,7 @@ ECASE_BATCH_TEXT = "ecase upload-to-ready, batch of 1-page born-digital PDFs"
 BASELINE = {ECASE_TIF: RAW_TIF, ECASE_PDF: RAW_PDF, ECASE_BATCH: RAW_BATCH}
 
 
-def _load_ocr_bench() -> ModuleType:
-    """bench/ocr.py, for its inputs, raw-tesseract baseline and machine description."""
-    spec = importlib.util.spec_from_file_location("bench_ocr", HERE / "ocr.py")
-    if spec is None or spec.loader is None:
-        raise SystemExit("bench/ocr.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-ocr_bench = _load_ocr_bench()
+ocr_bench = load_ocr_bench()
 
 
 @dataclass(frozen=True)
@@ -95,34 +77,17 @@ class Case:
 
 @dataclass(frozen=True)
 class Ecase:
-    """One ECASE_HOME with a caseworker and an open case file to upload into."""
+    """The bench office, uploading into its case file."""
 
-    ctx: Context
-    actor: Actor
-    case_id: int
-
-    @classmethod
-    def create(cls, home: Path, processes: int) -> Ecase:
-        env = {"ECASE_HOME": str(home), "ECASE_OCR_PROCESSES": str(processes)}
-        settings = Settings.from_env(env)
-        upgrade_database(settings.database_url)
-        ctx = build_context(settings)
-        setup.ensure_file_plan_entry(ctx, settings.default_file_plan)
-        users.create_team(ctx, None, "Bench")
-        # nobody logs in: the account only has to exist and own the uploads
-        password = secrets.token_urlsafe(24) + "-A1"
-        users.create_user(ctx, None, "bench", "caseworker", password, teams=("Bench",))
-        actor = users.get_actor(ctx, "bench")
-        person = persons.create_person(ctx, actor, persons.NewPerson("Bondarenko", "Iryna"))
-        case = cases.create_case(ctx, actor, cases.NewCase(person.id, "Aufenthaltserlaubnis"))
-        return cls(ctx, actor, case.id)
+    office: Office
 
     def ingest(self, data: bytes, filename: str, pages: int) -> None:
         """Upload and run the pipeline to ``ready``, as the worker would; checks the result."""
+        ctx = self.office.ctx
         upload = documents.Upload(io.BytesIO(data), filename)
-        document_id = documents.add_document(self.ctx, self.actor, self.case_id, upload).id
-        outcome = pipeline.process_document(self.ctx, document_id)
-        with self.ctx.uow() as uow:
+        document_id = documents.add_document(ctx, self.office.actor, self.office.case_id, upload).id
+        outcome = pipeline.process_document(ctx, document_id)
+        with ctx.uow() as uow:
             document = uow.session.get(Document, document_id)
             if document is None:
                 raise SystemExit(f"{filename}: document {document_id} vanished")
@@ -192,7 +157,7 @@ def main() -> None:
         small = _make_batch(work / "batch", batch)
         scan_pdf, scan_tif = inputs.pdf.read_bytes(), inputs.tif.read_bytes()
         text_pdf = inputs.text_pdf.read_bytes()
-        app = Ecase.create(work / "var", procs)
+        app = Ecase(open_office(work / "var", procs))
 
         def uploads(items: list[bytes], n: int) -> Callable[[], None]:
             def run() -> None:
@@ -211,13 +176,7 @@ def main() -> None:
             Case(ECASE_BATCH, batch, batch, uploads(small.scans, 1)),
             Case(ECASE_BATCH_TEXT, batch, batch, uploads(small.texts, 1)),
         ]
-        # rounds interleave the cases, so drift in a shared VM's speed hits all alike
-        times: dict[str, list[float]] = {case.name: [] for case in cases_}
-        for _ in range(repeat):
-            for case in cases_:
-                start = time.perf_counter()
-                case.run()
-                times[case.name].append(time.perf_counter() - start)
+        times = timed_rounds([(case.name, case.run) for case in cases_], repeat)
     elapsed = time.perf_counter() - started
 
     report = _report(cases_, times, pages=pages, batch=batch, procs=procs, repeat=repeat)

@@ -17,7 +17,9 @@ from ecase.http import assets, auth, compression, errors, i18n, limits, security
 from ecase.http.context import EXTENSION_KEY
 from ecase.jobs import Queue
 from ecase.services.context import Context
-from ecase.web import oversight, pages, posteingang, viewer, workspace
+from ecase.web.access import account, oversight
+from ecase.web.casefile import cases, viewer, workspace
+from ecase.web.intake import posteingang
 
 csrf = CSRFProtect()
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -94,7 +96,8 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     auth.init_app(app)
     i18n.init_app(app)
     api.init_app(app)
-    app.register_blueprint(pages.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(cases.bp)
     app.register_blueprint(oversight.bp)
     app.register_blueprint(workspace.bp)
     app.register_blueprint(posteingang.bp)

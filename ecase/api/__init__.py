@@ -5,18 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from ecase.api import (
-    audit,
-    break_glass,
-    cases,
-    document_edits,
-    documents,
-    health,
-    inbox,
-    persons,
-    scan_batches,
-    search,
-)
+from ecase.api import health
+from ecase.api.access import audit, break_glass
+from ecase.api.casefile import cases, documents, persons, search
+from ecase.api.intake import document_edits, inbox, scan_batches
 
 
 class EcaseApi(Api):  # type: ignore[misc]  # flask-smorest ships no type information

@@ -80,6 +80,6 @@ def current_actor() -> Actor:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
-    login_manager.login_view = "pages.login"
+    login_manager.login_view = "account.login"
     # Server-side sessions do the real work; flask-login's own protection adds nothing.
     login_manager.session_protection = None

@@ -67,9 +67,9 @@ def handle_ecase_error(error: EcaseError) -> Response:
     if status == 401 and not wants_json():
         target = request.full_path.rstrip("?")
         if isinstance(error, SecondFactorRequiredError):
-            page = "pages.second_factor" if error.enrolled else "pages.enrol_second_factor"
+            page = "account.second_factor" if error.enrolled else "account.enrol_second_factor"
             return redirect(url_for(page, next=target))  # type: ignore[return-value]  # werkzeug's redirect type
-        return redirect(url_for("pages.login", next=target))  # type: ignore[return-value]  # werkzeug's redirect type
+        return redirect(url_for("account.login", next=target))  # type: ignore[return-value]  # werkzeug's redirect type
     name = type(error).__name__.removesuffix("Error")
     response = _respond(status, name, error.message, field=error.field)
     if status == 401:

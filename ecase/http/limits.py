@@ -53,14 +53,16 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     )
     # The views live in a blueprint that must not know the limiter; wrap them here.
     views: dict[str, Any] = app.view_functions
-    login = views["pages.login"]
+    login = views["account.login"]
     login = limiter.limit(
         PER_USERNAME, key_func=_username_key, methods=["POST"], deduct_when=_failed
     )(login)
-    views["pages.login"] = limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_failed)(login)
-    views["pages.second_factor"] = limiter.limit(
+    views["account.login"] = limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_failed)(
+        login
+    )
+    views["account.second_factor"] = limiter.limit(
         SECOND_FACTOR, methods=["POST"], deduct_when=_failed
-    )(views["pages.second_factor"])
+    )(views["account.second_factor"])
     views["break_glass.OpenBreakGlass"] = limiter.limit(
         BREAK_GLASS,
         key_func=_credential_key,

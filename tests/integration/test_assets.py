@@ -108,7 +108,7 @@ def test_fingerprints_are_computed_at_startup_from_the_bytes(tmp_path: Path, app
 def test_url_for_leaves_unknown_files_and_other_endpoints_alone(app: Flask) -> None:
     with app.test_request_context():
         assert url_for("static", filename="not-there.css") == "/static/not-there.css"
-        assert url_for("pages.login") == "/login"
+        assert url_for("account.login") == "/login"
 
 
 def test_large_files_are_streamed_from_disk_under_the_same_rules(

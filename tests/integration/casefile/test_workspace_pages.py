@@ -21,7 +21,7 @@ from ecase.services.access import break_glass
 from ecase.services.casefile import cases, documents, persons
 from ecase.services.context import Context
 from ecase.services.intake import pipeline
-from ecase.web import pages
+from ecase.web.casefile import cases as case_pages
 from tests.conftest import TEST_PASSWORD, StaffUser
 from tests.support.fakes import ScriptedExtractor
 from tests.support.files import minimal_pdf
@@ -557,16 +557,19 @@ def test_a_large_file_opens_with_its_newest_documents_and_shows_all_on_request(
     ctx: Context, client: FlaskClient, caseworker: StaffUser, make_file: Callable[..., File]
 ) -> None:
     case_id = make_file(caseworker, docs=()).case
-    for number in range(pages.DOCUMENTS_SHOWN + 5):
+    for number in range(case_pages.DOCUMENTS_SHOWN + 5):
         upload = documents.Upload(
             stream=io.BytesIO(minimal_pdf()), filename="brief.pdf", title=f"Brief Nummer {number}"
         )
         documents.add_document(ctx, caseworker.actor, case_id, upload)
     _login_en(client, caseworker)
     first = _html(client, f"/cases/{case_id}")
-    assert f"({pages.DOCUMENTS_SHOWN + 5})" in first
-    assert f"Showing the newest {pages.DOCUMENTS_SHOWN} of {pages.DOCUMENTS_SHOWN + 5}" in first
-    assert f"Brief Nummer {pages.DOCUMENTS_SHOWN + 4}<" in first
+    assert f"({case_pages.DOCUMENTS_SHOWN + 5})" in first
+    assert (
+        f"Showing the newest {case_pages.DOCUMENTS_SHOWN} of {case_pages.DOCUMENTS_SHOWN + 5}"
+        in first
+    )
+    assert f"Brief Nummer {case_pages.DOCUMENTS_SHOWN + 4}<" in first
     assert "Brief Nummer 0<" not in first
     everything = _html(client, f"/cases/{case_id}?order=type&all=1")
     assert "Brief Nummer 0<" in everything

@@ -419,20 +419,20 @@ ROUTES: dict[Key, Route] = {
     ("oversight.break_glass_review", "POST"): Route(
         "html", "/break-glass", REVIEW_FORM, form=_review_form, late=1
     ),
-    ("pages.home", "GET"): Route("html", "/", EVERYONE),
-    ("pages.case", "GET"): Route("html", "/cases/{case}", CASE_READ),
-    ("pages.case", "POST"): Route("html", "/cases/{case}", UPLOAD_FORM, upload=True),
-    ("pages.original", "GET"): Route("html", "/documents/{doc}/original", CASE_READ),
+    ("workspace.home", "GET"): Route("html", "/", EVERYONE),
+    ("case_pages.case", "GET"): Route("html", "/cases/{case}", CASE_READ),
+    ("case_pages.case", "POST"): Route("html", "/cases/{case}", UPLOAD_FORM, upload=True),
+    ("case_pages.original", "GET"): Route("html", "/documents/{doc}/original", CASE_READ),
     ("viewer.document", "GET"): Route("html", "/documents/{doc}?q={canary}", CASE_READ),
     ("viewer.page_image", "GET"): Route("html", "/documents/{doc}/pages/1/image", CASE_READ),
     ("viewer.page_thumb", "GET"): Route("html", "/documents/{doc}/pages/1/thumb", CASE_READ),
     ("viewer.searchable_pdf", "GET"): Route("html", "/documents/{doc}/searchable.pdf", CASE_READ),
     ("documents.DocumentPages", "GET"): Route("api", "/api/v1/documents/{doc}/pages", CASE_READ),
-    ("pages.change_password", "GET"): Route("html", "/account/password", EVERYONE),
-    ("pages.change_password", "POST"): Route(
+    ("account.change_password", "GET"): Route("html", "/account/password", EVERYONE),
+    ("account.change_password", "POST"): Route(
         "html", "/account/password", EVERYONE, form=_wrong_current_password
     ),
-    ("pages.logout", "POST"): Route("html", "/logout", EVERYONE_TO_LOGIN, form=_nothing, late=3),
+    ("account.logout", "POST"): Route("html", "/logout", EVERYONE_TO_LOGIN, form=_nothing, late=3),
     ("cases.CaseItem", "PATCH"): Route(
         "api", "/api/v1/cases/{case}", FILE_WRITE, json=_case_subject, late=1
     ),
@@ -443,14 +443,14 @@ ROUTES: dict[Key, Route] = {
     ("documents.DocumentItem", "PATCH"): Route(
         "api", "/api/v1/documents/{doc}", FILE_WRITE, json=_document_type, late=1
     ),
-    ("pages.add_note", "POST"): Route(
+    ("case_pages.add_note", "POST"): Route(
         "html", "/cases/{case}/notes", FILE_WRITE_FORM, form=_note, late=1
     ),
-    ("pages.edit_case", "POST"): Route(
+    ("case_pages.edit_case", "POST"): Route(
         "html", "/cases/{case}/edit", FILE_WRITE_FORM, form=_case_subject, late=1
     ),
-    ("pages.edit_document", "GET"): Route("html", "/documents/{doc}/edit", FILE_WRITE),
-    ("pages.edit_document", "POST"): Route(
+    ("case_pages.edit_document", "GET"): Route("html", "/documents/{doc}/edit", FILE_WRITE),
+    ("case_pages.edit_document", "POST"): Route(
         "html", "/documents/{doc}/edit", FILE_WRITE_FORM, form=_document_form, late=1
     ),
     ("workspace.persons", "GET"): Route("html", "/persons?q=Haddad", STAFF_READERS),
@@ -508,23 +508,23 @@ OPEN_ROUTES: dict[Key, OpenRoute] = {
     ),
     ("health.Health", "GET"): OpenRoute("/healthz", OK, "liveness probe of the load balancer"),
     ("health.Ready", "GET"): OpenRoute("/readyz", OK, "readiness probe; names no data"),
-    ("pages.login", "GET"): OpenRoute("/login", OK, "the login form"),
-    ("pages.login", "POST"): OpenRoute(
+    ("account.login", "GET"): OpenRoute("/login", OK, "the login form"),
+    ("account.login", "POST"): OpenRoute(
         "/login",
         OK,
         "a refused login renders the form again (throttled; see test_auth_hardening)",
         form={"username": "owner-a", "password": "not-the-password-1"},
     ),
-    ("pages.second_factor", "GET"): OpenRoute(
+    ("account.second_factor", "GET"): OpenRoute(
         "/login/code", LOGIN, "second step of the login: needs the password step first"
     ),
-    ("pages.second_factor", "POST"): OpenRoute(
+    ("account.second_factor", "POST"): OpenRoute(
         "/login/code", LOGIN, "second step of the login", form={"code": "123456"}
     ),
-    ("pages.enrol_second_factor", "GET"): OpenRoute(
+    ("account.enrol_second_factor", "GET"): OpenRoute(
         "/account/second-factor", LOGIN, "TOTP enrolment: needs the password step first"
     ),
-    ("pages.enrol_second_factor", "POST"): OpenRoute(
+    ("account.enrol_second_factor", "POST"): OpenRoute(
         "/account/second-factor", LOGIN, "TOTP enrolment", form={"code": "123456"}
     ),
 }

@@ -1,4 +1,4 @@
-"""Person search, person page and full-text search: parse the query, call a service, render."""
+"""The start page, person search, person page and full-text search: parse, call, render."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ bp = Blueprint("workspace", __name__)
 
 PAGE_SIZE = 20
 MAX_PAGE = MAX_OFFSET // PAGE_SIZE + 1
+
+
+@bp.route("/")
+def home() -> str:
+    actor = current_actor()
+    page = workspace.start_page(service_context(), actor)
+    return render_template("home.html", actor=actor, page=page)
 
 
 @bp.route("/persons")

@@ -24,7 +24,7 @@ from ecase.models import AuditEvent, Document, DocumentPage, DocumentVersion, Sc
 from ecase.services.casefile import cases, documents, persons
 from ecase.services.context import Context
 from ecase.services.intake import pipeline, scanning
-from ecase.web.posteingang import parse_pages
+from ecase.web.intake.posteingang import parse_pages
 from ocr import CorruptDocumentError
 from ocr.samples import text_pdf
 from tests.conftest import StaffUser

@@ -105,7 +105,7 @@ def break_glass_request() -> BaseResponse | tuple[str, int]:
             status = 403 if isinstance(exc, PermissionDeniedError) else 400
         else:
             flash(_("Emergency access granted. Every access is recorded."), "info")
-            return redirect(url_for("pages.case", case_id=grant.case_id))
+            return redirect(url_for("case_pages.case", case_id=grant.case_id))
     elif form.is_submitted():
         status = 400
     hours = ctx.settings.break_glass_hours

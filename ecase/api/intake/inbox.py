@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from ecase.api.cases import UPLOAD_BODY
+from ecase.api.casefile.cases import UPLOAD_BODY
 from ecase.api.schemas import ID_RANGE, DocumentSchema, UploadAcceptedSchema
 from ecase.domain.enums import DocumentSource
 from ecase.domain.errors import InvalidInputError

@@ -1,0 +1,1 @@
+"""The API of the case file: persons, case files, documents, notes and search."""

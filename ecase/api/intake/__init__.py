@@ -1,0 +1,1 @@
+"""The API of intake: the Posteingang, scan batches and document edits."""

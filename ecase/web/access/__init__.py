@@ -1,0 +1,1 @@
+"""Pages of who may do what: signing in, the own account, the access log, break-glass."""

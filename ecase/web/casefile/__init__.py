@@ -1,0 +1,1 @@
+"""Pages of the case file: start page, persons, case page, viewer, search."""

@@ -1,0 +1,1 @@
+"""Pages of intake: the Posteingang, upload, scan protocols, separator sheets."""
