@@ -153,7 +153,7 @@ def serve(port: int | None, host: str, workers: int, threads: int) -> None:
     """Serve the web app and API, with background worker process(es) beside it."""
     from waitress import serve as waitress_serve  # noqa: PLC0415  # only the serving process needs it
 
-    from ecase.app import create_app  # noqa: PLC0415  # the app is built only when serving
+    from ecase.app import FORM_OVERHEAD_BYTES, create_app  # noqa: PLC0415  # only when serving
 
     settings = _settings()
     _require_current_schema(settings)
@@ -171,7 +171,19 @@ def serve(port: int | None, host: str, workers: int, threads: int) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="ecase")
+        waitress_serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="ecase",
+            # Refused on the Content-Length header, before a byte of the body is read:
+            # waitress would otherwise buffer up to 1 GiB before the app could say no.
+            max_request_body_size=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+            # An idle or non-reading client gives its connection up after 30 s (waitress's
+            # default is 120 s), so a few stuck clients cannot hold the connection limit.
+            channel_timeout=30,
+        )
     finally:
         if worker is not None:
             worker.terminate()
