@@ -43,9 +43,11 @@ from .separators import (
     split_pages,
 )
 from .tesseract import TesseractExtractor
+from .workdirs import WORK_DIR_PREFIX, create_work_dir, remove_stale_work_dirs
 
 __all__ = [
     "SUPPORTED_MEDIA_TYPES",
+    "WORK_DIR_PREFIX",
     "BatchDocument",
     "BatchSplit",
     "BatchSplitter",
@@ -76,10 +78,12 @@ __all__ = [
     "TesseractExtractor",
     "UnsupportedMediaTypeError",
     "Word",
+    "create_work_dir",
     "detect_media_type",
     "detect_separator",
     "extract_in_sandbox",
     "parse_payload",
+    "remove_stale_work_dirs",
     "render_report_pdf",
     "render_sheet_pdf",
     "split_pages",

@@ -277,7 +277,8 @@ class _ImagePages:
         """One PDF page per frame at the frame's resolution; merged page by page."""
         import pypdf  # noqa: PLC0415
 
-        scratch = Path(tempfile.mkdtemp(prefix=".pages-", dir=target.parent))
+        # in the sandbox the temp folder is its work folder, swept even if the worker dies
+        scratch = Path(tempfile.mkdtemp(prefix="pages-"))
         try:
             writer = pypdf.PdfWriter()
             for number in numbers:

@@ -36,11 +36,15 @@ SEARCHABLE_PDF_NAME = "searchable.pdf"
 
 
 def extract_json(request: dict[str, Any]) -> dict[str, Any]:
-    """Sandbox entry point: JSON in, JSON out (keys as ``extract_file``'s parameters)."""
+    """Sandbox entry point: JSON in, JSON out (keys as ``extract_file``'s parameters).
+
+    Page images and tesseract's files go to the sandbox's work folder, which is removed
+    even when the worker dies, not to the caller's ``outdir``.
+    """
     result = extract_file(
         Path(request["source"]),
-        Path(request["workdir"]),
-        Path(request["scratch"]),
+        Path(request["outdir"]),
+        sandbox.work_dir(),
         media_type=str(request["media_type"]),
         languages=str(request["languages"]),
         dpi=int(request["dpi"]),
