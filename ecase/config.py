@@ -66,6 +66,7 @@ class Settings:
     audit_key: str = field(default="", repr=False)
     audit_key_generated: bool = False
     audit_retention_days: int = 365
+    audit_checkpoint_max_age_hours: int = 2
     session_idle_minutes: int = 30
     session_max_hours: int = 10
     break_glass_hours: int = 8
@@ -110,6 +111,7 @@ class Settings:
             audit_key=audit_key,
             audit_key_generated=audit_generated,
             audit_retention_days=_int(env, "ECASE_AUDIT_RETENTION_DAYS", 365),
+            audit_checkpoint_max_age_hours=_int(env, "ECASE_AUDIT_CHECKPOINT_MAX_AGE_HOURS", 2),
             session_idle_minutes=_int(env, "ECASE_SESSION_IDLE_MINUTES", 30),
             session_max_hours=_int(env, "ECASE_SESSION_MAX_HOURS", 10),
             break_glass_hours=_int(env, "ECASE_BREAK_GLASS_HOURS", 8),
@@ -125,6 +127,7 @@ class Settings:
         minimums = {
             "ECASE_MAX_UPLOAD_BYTES": (self.max_upload_bytes, 1),
             "ECASE_AUDIT_RETENTION_DAYS": (self.audit_retention_days, 30),
+            "ECASE_AUDIT_CHECKPOINT_MAX_AGE_HOURS": (self.audit_checkpoint_max_age_hours, 2),
             "ECASE_SESSION_IDLE_MINUTES": (self.session_idle_minutes, 1),
             "ECASE_SESSION_MAX_HOURS": (self.session_max_hours, 1),
             "ECASE_BREAK_GLASS_HOURS": (self.break_glass_hours, 1),

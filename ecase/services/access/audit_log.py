@@ -12,11 +12,13 @@ import hashlib
 import hmac
 import io
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.orm import Session
 
 from ecase.domain.actor import Actor
 from ecase.domain.enums import Role
@@ -53,7 +55,7 @@ def _valid(ctx: Context, checkpoint: AuditCheckpoint) -> bool:
     return hmac.compare_digest(expected, checkpoint.mac)
 
 
-def write_checkpoint(ctx: Context) -> int | None:
+def write_checkpoint(ctx: Context, *, now: datetime | None = None) -> int | None:
     """Sign the current tip; returns its sequence number (``None`` for an empty log)."""
     with ctx.uow() as uow:
         head = uow.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar()
@@ -64,7 +66,7 @@ def write_checkpoint(ctx: Context) -> int | None:
                 kind="tip",
                 seq=head.last_seq,
                 hash=head.last_hash,
-                at=datetime.now(UTC),
+                at=now or datetime.now(UTC),
                 mac=_mac(ctx, "tip", head.last_seq, head.last_hash),
             )
         )
@@ -72,18 +74,28 @@ def write_checkpoint(ctx: Context) -> int | None:
         return head.last_seq
 
 
-def _events(ctx: Context) -> Iterator[AuditEvent]:
+@contextmanager
+def _own_session(ctx: Context) -> Iterator[Session]:
+    with ctx.uow() as uow:
+        yield uow.session
+
+
+def _events(
+    open_session: Callable[[], AbstractContextManager[Session]], upto: int
+) -> Iterator[AuditEvent]:
+    """Events ``1..upto`` in order, in batches; each batch detached from its session."""
     after = 0
-    while True:
-        with ctx.uow() as uow:
+    while after < upto:
+        with open_session() as session:
             batch = list(
-                uow.session.execute(
+                session.execute(
                     select(AuditEvent)
-                    .where(AuditEvent.seq > after)
+                    .where(AuditEvent.seq > after, AuditEvent.seq <= upto)
                     .order_by(AuditEvent.seq)
                     .limit(BATCH)
                 ).scalars()
             )
+            session.expunge_all()
         if not batch:
             return
         yield from batch
@@ -123,16 +135,68 @@ def _link_problem(
     return next((message for failed, message in checks if failed), "")
 
 
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What verification compares the events with, read in one transaction."""
+
+    checkpoints: list[AuditCheckpoint]
+    head: AuditHead | None
+    total: int
+    beyond_head: int
+    oldest_at: datetime | None
+
+
+def _read_state(session: Session) -> _State:
+    # Checkpoints and head first: every event up to the head is committed by then, and
+    # events appended afterwards lie beyond it and are left to the next run.
+    checkpoints = list(
+        session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).scalars()
+    )
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar()
+    upto = head.last_seq if head else 0
+    total = session.execute(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.seq <= upto)
+    ).scalar_one()
+    beyond = session.execute(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.seq > upto)
+    ).scalar_one()
+    oldest_at = session.execute(select(func.min(AuditEvent.at))).scalar()
+    session.expunge_all()
+    return _State(checkpoints, head, total, beyond, oldest_at)
+
+
 def verify_chain(
-    ctx: Context, progress: Callable[[int, int | None], None] | None = None
+    ctx: Context,
+    progress: Callable[[int, int | None], None] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> ChainReport:
-    """Check the whole chain; the report names the first event that does not hold."""
+    """Check the chain up to the head it read; the report names the first thing that fails.
+
+    On PostgreSQL everything is read in one REPEATABLE READ transaction (one snapshot).
+    On SQLite a long read transaction would hold the write lock (``BEGIN IMMEDIATE``), so
+    the head is read first and only events up to it are checked, in short batches.
+    """
     with ctx.uow() as uow:
-        total = uow.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
-        checkpoints = list(
-            uow.session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).scalars()
-        )
-        head = uow.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar()
+        session = uow.session
+        snapshot = session.get_bind().dialect.name == "postgresql"
+        if snapshot:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        state = _read_state(session)
+        upto = state.head.last_seq if state.head else 0
+        if snapshot:
+            return _check(ctx, state, _events(lambda: nullcontext(session), upto), progress, now)
+    return _check(ctx, state, _events(lambda: _own_session(ctx), upto), progress, now)
+
+
+def _check(
+    ctx: Context,
+    state: _State,
+    events: Iterator[AuditEvent],
+    progress: Callable[[int, int | None], None] | None,
+    now: datetime | None,
+) -> ChainReport:
+    checkpoints, head, total = state.checkpoints, state.head, state.total
     forged = next((c for c in checkpoints if not _valid(ctx, c)), None)
     if forged is not None:
         return ChainReport(
@@ -142,7 +206,7 @@ def verify_chain(
     tips = {c.seq: c.hash for c in checkpoints if c.kind == "tip"}
 
     checked, first, previous = 0, None, None
-    for event in _events(ctx):
+    for event in events:
         first = event.seq if first is None else first
         problem = _link_problem(previous, event, retention, tips)
         if problem:
@@ -159,19 +223,46 @@ def verify_chain(
     tail = ""
     if last < newest_tip:
         tail = f"events after {last} are missing (signed tip: {newest_tip})"
-    elif (
-        head is not None
-        and previous is not None
-        and (head.last_seq, head.last_hash)
-        != (
-            last,
-            previous.hash,
-        )
+    elif head is not None and (head.last_seq, head.last_hash) != (
+        last,
+        previous.hash if previous else audit.GENESIS_HASH,
     ):
         tail = f"the chain ends at {last} but its head says {head.last_seq}"
+    elif state.beyond_head:
+        tail = f"{state.beyond_head} events lie beyond the head at {last}"
+    else:
+        tail = _stale(ctx, state, last, now or datetime.now(UTC))
     if tail:
         return ChainReport(checked, first, last, last + 1, tail)
     return ChainReport(checked, first, last or None)
+
+
+def _stale(ctx: Context, state: _State, last: int, now: datetime) -> str:
+    """Why the signed checkpoints are missing or older than the hourly job allows; or empty.
+
+    The job signs the tip every hour even when nothing happened, so once the log is older
+    than the allowance a younger checkpoint must exist; a missing one means the checkpoints
+    (and perhaps the newest events with them) were deleted, or the job does not run.
+    """
+    if last == 0:
+        return ""
+    allowed = timedelta(hours=ctx.settings.audit_checkpoint_max_age_hours)
+    since = min(
+        [c.at for c in state.checkpoints] + ([state.oldest_at] if state.oldest_at else []),
+        default=now,
+    )
+    if now - since <= allowed:
+        return ""  # a young installation: the first checkpoint is not due yet
+    newest = max(state.checkpoints, key=lambda c: c.at, default=None)
+    hours = ctx.settings.audit_checkpoint_max_age_hours
+    if newest is None:
+        return f"no signed checkpoint exists, though events are older than {hours} h"
+    if now - newest.at > allowed:
+        return (
+            f"the newest signed checkpoint ({newest.at.isoformat(timespec='seconds')}, "
+            f"event {newest.seq}) is older than {hours} h"
+        )
+    return ""
 
 
 def prune(ctx: Context, *, now: datetime | None = None) -> int:

@@ -226,3 +226,35 @@ def test_csv_export_is_logged_and_formula_safe(
         "events"
     ]
     assert len(exports) == 1
+
+
+def test_deleted_checkpoints_and_a_recomputed_chain_fail_once_a_checkpoint_is_due(
+    ctx: Context, client: FlaskClient, caseworker: StaffUser, engine: Engine
+) -> None:
+    _activity(client, caseworker)
+    audit_log.write_checkpoint(ctx)
+    with _as_superuser(engine) as conn:
+        conn.execute(text("DELETE FROM audit_checkpoints"))
+    later = datetime.now(UTC) + timedelta(hours=ctx.settings.audit_checkpoint_max_age_hours + 1)
+    assert audit_log.verify_chain(ctx).ok  # within the allowance nothing is due yet
+    assert "no signed checkpoint" in audit_log.verify_chain(ctx, now=later).problem
+
+
+def test_deleting_the_newest_events_with_their_checkpoint_fails(
+    ctx: Context, client: FlaskClient, caseworker: StaffUser, engine: Engine
+) -> None:
+    hours = ctx.settings.audit_checkpoint_max_age_hours
+    _activity(client, caseworker)
+    old = audit_log.write_checkpoint(ctx, now=datetime.now(UTC) - timedelta(hours=hours + 1))
+    _activity(client, caseworker)
+    audit_log.write_checkpoint(ctx)
+    assert audit_log.verify_chain(ctx).ok
+    assert old is not None
+    with _as_superuser(engine) as conn:
+        row = conn.execute(text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": old}).one()
+        conn.execute(text("DELETE FROM audit_events WHERE seq > :s"), {"s": old})
+        conn.execute(text("DELETE FROM audit_checkpoints WHERE seq > :s"), {"s": old})
+        conn.execute(
+            text("UPDATE audit_head SET last_seq = :s, last_hash = :h"), {"s": old, "h": row[0]}
+        )
+    assert "older than" in audit_log.verify_chain(ctx).problem
