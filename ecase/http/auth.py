@@ -78,33 +78,7 @@ def current_actor() -> Actor:
     return user.actor
 
 
-#: Pages anyone may open: signing in itself, and the assets the login page needs.
-OPEN_PAGES = frozenset({"account.login", "static", "api-docs.openapi_json"})
-#: Pages for a caller who gave the password but not yet the second factor.
-HALF_SIGNED_IN_PAGES = frozenset(
-    {"account.second_factor", "account.enrol_second_factor", "account.logout"}
-)
-
-
-def require_sign_in() -> None:
-    """Deny by default: every page and API call needs a signed-in caller before its view runs.
-
-    A view that forgets to ask for the actor (an empty search form, say) must not answer an
-    anonymous caller, and an API call is not validated (422) before it is authenticated
-    (401); the login form, static assets, health checks and the OpenAPI document stay open.
-    """
-    endpoint = request.endpoint
-    if endpoint is None or endpoint in OPEN_PAGES or endpoint.startswith("health."):
-        return
-    if endpoint in HALF_SIGNED_IN_PAGES:
-        if session_user() is None:
-            raise AuthenticationError("Please log in.")
-        return
-    current_actor()
-
-
 def init_app(app: Flask) -> None:
-    app.before_request(require_sign_in)
     login_manager.init_app(app)
     login_manager.login_view = "account.login"
     # Server-side sessions do the real work; flask-login's own protection adds nothing.
